@@ -1,0 +1,276 @@
+"""The end-to-end scenarios of issue #3.
+
+Each test is a function test_<name>(env, t) where env is harness.Env and t is
+the Recorder from run.py (t.sub(name) records an extra result line for a
+separate check made inside the same session, so one session can prove several
+things without paying for another 15 s --new).
+"""
+
+import os
+import re
+import time
+
+from harness import T, TestFailure, check, tail, wait_for, run, NOT_INSTALLED
+
+APP = "xmessage -timeout 600 hello"
+APP_WINDOW = "xmessage"
+
+
+def _assert_running(env, user, sid):
+    row = env.wait_status(user, sid, "R", timeout=T(30))
+    check(row["user"] == user, "list row user is %r, expected %r" % (row["user"], user))
+    check(sid.startswith(user + "-"), "session id %r does not start with %s-" % (sid, user))
+    check(row["pid"] > 0, "agent pid %r" % row["pid"])
+    check(env.pid_alive(user, row["pid"]), "agent pid %d of %s is not alive" % (row["pid"], sid))
+    return row
+
+
+def _start(env, user, name):
+    c = env.client(user, name)
+    c.new(APP)
+    sid = c.wait_ready()
+    return c, sid
+
+
+def _terminate(env, user, sid, ctl=None):
+    ctl = ctl or env.client(user, "%s-ctl-%d" % (user, int(time.time() * 1000) % 100000))
+    out = ctl.call(["--terminate", sid], "terminate")
+    check("has been terminated" in out, "pyhoca --terminate did not report 'has been terminated': %s" % tail(out))
+    return out
+
+
+# ---------------------------------------------------------------------------
+
+def test_connect_and_list(env, t):
+    """pyhoca-cli connects, authenticates and lists (preflight for the rest)."""
+    c = env.client(env.users[0], "preflight")
+    out = c.call(["-L"], "list")
+    check(NOT_INSTALLED not in out, "server not installed: pyhoca says '%s'" % NOT_INSTALLED)
+    check("authentication has been successful" in out, "no 'authentication has been successful': %s" % tail(out))
+    check("No running/suspended sessions found on X2Go server." in out or "Session Name:" in out,
+          "no session listing in pyhoca -L output: %s" % tail(out))
+    rows = env.list_sessions(env.users[0])
+    check(rows == [], "fresh test user %s already has sessions: %s" % (env.users[0], [r["sid"] for r in rows]))
+
+
+def test_lifecycle(env, t):
+    """new -> R (agent alive) -> suspend -> S (agent alive) -> resume -> R
+    -> terminate -> gone, agent dead, session dir removed."""
+    user = env.users[0]
+    c1, sid = _start(env, user, "life-new")
+    row = _assert_running(env, user, sid)
+    pid = row["pid"]
+    display = row["display"]
+    check(env.path_exists(user, "%s/.x2go/C-%s" % (env.homes[user], sid)),
+          "~/.x2go/C-%s missing while running" % sid)
+
+    # suspend from a second invocation
+    ctl = env.client(user, "life-ctl")
+    out = ctl.call(["--suspend", sid], "suspend")
+    check("has been suspended" in out, "pyhoca --suspend did not report 'has been suspended': %s" % tail(out))
+    row = env.wait_status(user, sid, "S", timeout=T(30))
+    check(row["pid"] == pid, "agent pid changed on suspend: %d -> %d" % (pid, row["pid"]))
+    check(env.pid_alive(user, pid), "agent %d died on suspend" % pid)
+    c1.wait_text(r"has been suspended|has terminated|moved to a different screen", T(40),
+                 "first client to notice the suspend", dead_ok=True)
+    c1.wait_exit(T(20))
+    check("has been suspended" in c1.output(),
+          "first client did not report 'has been suspended': %s" % tail(c1.output()))
+    # still suspended a little later (nothing resurrects or kills it)
+    time.sleep(3)
+    row = env.wait_status(user, sid, "S", timeout=T(10))
+    check(env.pid_alive(user, pid), "agent %d died while suspended" % pid)
+
+    # resume
+    c2 = env.client(user, "life-resume")
+    c2.resume(sid)
+    sid2 = c2.wait_ready()
+    check(sid2 == sid, "resume attached to %s, expected %s" % (sid2, sid))
+    row = _assert_running(env, user, sid)
+    check(row["pid"] == pid, "agent pid changed on resume: %d -> %d" % (pid, row["pid"]))
+    check(row["display"] == display, "display changed on resume: %d -> %d" % (display, row["display"]))
+
+    # terminate
+    _terminate(env, user, sid, ctl)
+    env.wait_gone(user, sid, timeout=T(30))
+    wait_for(lambda: not env.pid_alive(user, pid), T(30), "agent %d to exit after terminate" % pid, interval=1)
+    c2.wait_text(r"has terminated|has been terminated", T(40), "resumed client to report the termination",
+                 dead_ok=True)
+    c2.wait_exit(T(20))
+
+    with t.sub("lifecycle_session_dir_removed"):
+        d = "/tmp/.x2go-%s/C-%s" % (user, sid)
+        wait_for(lambda: not env.path_exists(user, d), T(30), "%s to be removed after terminate" % d, interval=1)
+
+
+def test_sigint_suspends(env, t):
+    """Ctrl+C (SIGINT) on the blocking client suspends the session."""
+    user = env.users[0]
+    c, sid = _start(env, user, "sigint")
+    row = _assert_running(env, user, sid)
+    c.interrupt()
+    c.wait_text(r"has been suspended", T(40), "'has been suspended' after SIGINT", dead_ok=True)
+    c.wait_exit(T(20))
+    env.wait_status(user, sid, "S", timeout=T(30))
+    check(env.pid_alive(user, row["pid"]), "agent died after SIGINT suspend")
+    _terminate(env, user, sid)
+    env.wait_gone(user, sid, timeout=T(30))
+
+
+def test_takeover(env, t):
+    """A second client resuming a running session takes it over."""
+    user = env.users[0]
+    c1, sid = _start(env, user, "take-first")
+    row = _assert_running(env, user, sid)
+    pid = row["pid"]
+    c2 = env.client(user, "take-second")
+    c2.resume(sid)
+    check(c2.wait_ready(timeout=T(150)) == sid, "second client attached to another session")
+    # the first client loses its link and says so
+    c1.wait_text(r"has been suspended|moved to a different screen|has terminated", T(60),
+                 "first client to report the takeover", dead_ok=True)
+    c1.wait_exit(T(20))
+    out1 = c1.output()
+    check("has terminated" not in out1, "first client reported the session terminated: %s" % tail(out1))
+    row = _assert_running(env, user, sid)
+    check(row["pid"] == pid, "takeover changed the agent pid %d -> %d" % (pid, row["pid"]))
+    check(c2.running(), "second client is not running after the takeover: %s" % tail(c2.output()))
+    _terminate(env, user, sid)
+    env.wait_gone(user, sid, timeout=T(30))
+    c2.wait_exit(T(60))
+
+
+def test_two_users_isolated(env, t):
+    """Two users at once: each list shows only the user's own session; one
+    user cannot suspend or terminate the other's."""
+    ua, ub = env.users
+    ca = env.client(ua, "iso-a")
+    cb = env.client(ub, "iso-b")
+    ca.new(APP)
+    cb.new(APP)
+    sa = ca.wait_ready()
+    sb = cb.wait_ready()
+    ra = _assert_running(env, ua, sa)
+    rb = _assert_running(env, ub, sb)
+    check(ra["display"] != rb["display"], "both sessions on display %d" % ra["display"])
+    check(len({ra["gr_port"], ra["snd_port"], ra["fs_port"], rb["gr_port"], rb["snd_port"], rb["fs_port"]}) == 6,
+          "port clash between the two sessions: %s / %s" % (ra["line"], rb["line"]))
+    for user, own, other in ((ua, sa, sb), (ub, sb, sa)):
+        rows = env.list_sessions(user)
+        check([r["sid"] for r in rows] == [own],
+              "%s's list is %s, expected only %s" % (user, [r["sid"] for r in rows], own))
+        check(all(r["user"] == user for r in rows), "%s's list has foreign rows" % user)
+        r = env.ssh(user, "x2golistsessions --all-servers")
+        check(other not in r.stdout, "%s sees %s with --all-servers" % (user, other))
+
+    with t.sub("two_users_cross_control_denied"):
+        env.ssh(ub, "x2gosuspend-session %s" % sa)
+        env.ssh(ub, "x2goterminate-session %s" % sa)
+        time.sleep(3)
+        ra2 = _assert_running(env, ua, sa)
+        check(ra2["pid"] == ra["pid"], "agent of %s changed" % sa)
+        check(ca.running(), "%s's client died after %s's suspend/terminate attempt: %s"
+              % (ua, ub, tail(ca.output())))
+
+    _terminate(env, ua, sa)
+    _terminate(env, ub, sb)
+    env.wait_gone(ua, sa)
+    env.wait_gone(ub, sb)
+
+
+def test_agent_sigkill_cleanup(env, t):
+    """An agent killed with SIGKILL leaves the list (and the DB) in bounded time."""
+    user = env.users[1]
+    check("started" in env.daemon_note or "already running" in env.daemon_note,
+          "clean-up daemon is not running: %s" % env.daemon_note)
+    c, sid = _start(env, user, "sigkill")
+    row = _assert_running(env, user, sid)
+    pid, disp = row["pid"], row["display"]
+    r = env.ssh(user, "kill -9 %d && echo KILLED" % pid)
+    check("KILLED" in r.stdout, "could not SIGKILL agent %d: %s" % (pid, tail(r.stderr)))
+    wait_for(lambda: not env.pid_alive(user, pid), T(10), "agent %d to die" % pid)
+    # the reference daemon grants a 30 s grace after start and polls every 2 s
+    env.wait_gone(user, sid, timeout=T(90))
+
+    with t.sub("agent_sigkill_row_gone"):
+        probe = env.root("command -v x2golistsessions_root")
+        check(probe.stdout.strip(), "x2golistsessions_root not installed")
+
+        def row_gone():
+            r = env.root("x2golistsessions_root")
+            check(r.returncode == 0, "x2golistsessions_root rc=%d: %s" % (r.returncode, tail(r.stderr)))
+            return sid not in r.stdout
+        wait_for(row_gone, T(60), "row of %s to be deleted (x2golistsessions_root)" % sid, interval=2)
+
+    c.wait_text(r"has terminated|has been suspended|moved to a different screen", T(60),
+                "client to notice the dead agent", dead_ok=True)
+    c.stop()
+
+
+def _colours(png):
+    r = run(["/usr/bin/identify", "-format", "%k", png], 60)
+    check(r.returncode == 0, "identify %s failed: %s" % (png, tail(r.stderr)))
+    return int(r.stdout.strip().split()[0])
+
+
+def _shot(env, name):
+    png = os.path.join(env.results, name)
+    r = run(["/usr/bin/import", "-window", "root", "-display", ":%d" % env.display, png], 60)
+    check(r.returncode == 0 and os.path.exists(png), "import -window root failed: %s" % tail(r.stderr))
+    return png
+
+
+def test_pixels(env, t):
+    """The app's window exists on the session display and is drawn on the
+    client's Xvfb (screenshot kept in the results dir)."""
+    user = env.users[0]
+    blank = _shot(env, "client-display-before.png")
+    blank_colours = _colours(blank)
+    c, sid = _start(env, user, "pixels")
+    row = _assert_running(env, user, sid)
+    disp = row["display"]
+
+    def server_side():
+        r = env.ssh(user, "DISPLAY=:%d XAUTHORITY=$HOME/.Xauthority xwininfo -root -tree" % disp)
+        if r.returncode != 0:
+            raise TestFailure("xwininfo on :%d failed: %s" % (disp, tail(r.stderr)))
+        return r.stdout if APP_WINDOW in r.stdout else None
+    tree = wait_for(server_side, T(40), "a %s window on session display :%d" % (APP_WINDOW, disp), interval=1)
+    with open(os.path.join(env.results, "session-display-tree.txt"), "w") as fh:
+        fh.write(tree)
+
+    def client_side():
+        r = run(["/usr/bin/xwininfo", "-root", "-tree", "-display", ":%d" % env.display], 30)
+        return r.stdout if APP_WINDOW in r.stdout else None
+    ctree = wait_for(client_side, T(40), "a %s window on the client display :%d" % (APP_WINDOW, env.display),
+                     interval=1)
+    with open(os.path.join(env.results, "client-display-tree.txt"), "w") as fh:
+        fh.write(ctree)
+
+    def drawn():
+        png = _shot(env, "client-display-session.png")
+        n = _colours(png)
+        return n if n > max(2, blank_colours) else None
+    try:
+        n = wait_for(drawn, T(30), "the client display to show more colours than the blank one", interval=2)
+    except TestFailure as e:
+        raise TestFailure("%s (blank: %d colours)" % (e, blank_colours))
+    r = run(["/usr/bin/compare", "-metric", "AE", blank, os.path.join(env.results, "client-display-session.png"),
+             os.path.join(env.results, "client-display-diff.png")], 60)
+    m = re.match(r"\s*([0-9.e+]+)", r.stderr)
+    changed = float(m.group(1)) if m else -1
+    check(changed > 100, "only %s pixels differ from the blank screen" % changed)
+    t.note("pixels: blank %d colours, session %d colours, %d pixels changed" % (blank_colours, n, changed))
+    _terminate(env, user, sid)
+    env.wait_gone(user, sid)
+
+
+TESTS = [
+    ("connect_and_list", test_connect_and_list),
+    ("lifecycle", test_lifecycle),
+    ("sigint_suspends", test_sigint_suspends),
+    ("takeover", test_takeover),
+    ("two_users_isolated", test_two_users_isolated),
+    ("agent_sigkill_cleanup", test_agent_sigkill_cleanup),
+    ("pixels", test_pixels),
+]

@@ -1,0 +1,116 @@
+/* x2godbadmin (root): create or update the SQLite session database with
+ * the reference schema, owners and modes (spec 2.6). */
+#include "cmd.h"
+#include "conf.h"
+#include "store.h"
+#include "util.h"
+#include "x2go-config.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char usage_text[] =
+    "X2Go SQL admin interface. Use it to create x2go database and insert or remove users or\n"
+    "groups in x2go database\n"
+    "Usage:\n"
+    "x2godbadmin --createdb|--updatedb|--listsessions_all|--listusers|--adduser <user>|\n"
+    "            --rmuser <user>|--addgroup <group>|--rmgroup <group>|--help\n";
+
+static int fix_modes(gid_t gid)
+{
+    if (chown(X2GO_STATEDIR, 0, gid) < 0 || chmod(X2GO_STATEDIR, 0770) < 0 ||
+        chown(X2GO_DB_PATH, 0, gid) < 0 || chmod(X2GO_DB_PATH, 0660) < 0) {
+        x2go_complain("cannot set owner and mode of %s: %s", X2GO_DB_PATH, strerror(errno));
+        return 1;
+    }
+    return 0;
+}
+
+static int createdb(gid_t gid)
+{
+    if (mkdir(X2GO_STATEDIR, 0770) < 0 && errno != EEXIST) {
+        x2go_complain("cannot create %s: %s", X2GO_STATEDIR, strerror(errno));
+        return 1;
+    }
+    static const char *const files[] = {X2GO_DB_PATH, X2GO_DB_PATH "-wal",
+                                        X2GO_DB_PATH "-shm", X2GO_DB_PATH "-journal"};
+    for (size_t i = 0; i < X2GO_ARRAY_LEN(files); i++)
+        if (unlink(files[i]) < 0 && errno != ENOENT) {
+            x2go_complain("cannot remove %s: %s", files[i], strerror(errno));
+            return 1;
+        }
+    if (x2go_store_sqlite_create(X2GO_DB_PATH) < 0)
+        return x2go_cmd_error(1);
+    return fix_modes(gid);
+}
+
+static int listall(FILE *out)
+{
+    struct x2go_store *st = x2go_store_sqlite_open(X2GO_DB_PATH, "root", true);
+    if (!st)
+        return x2go_cmd_error(1);
+    struct x2go_list_query q = {X2GO_LIST_ROOT, NULL};
+    struct x2go_session_list l = {0};
+    int rc = st->ops->list(st, &q, &l);
+    char line[2048];
+    for (size_t i = 0; rc == 0 && i < l.n; i++)
+        if (x2go_session_format(&l.s[i], 16, line, sizeof line) >= 0)
+            fprintf(out, "%s\n", line);
+    x2go_list_free(&l);
+    x2go_store_close(st);
+    return rc < 0 ? x2go_cmd_error(1) : 0;
+}
+
+static int run(int argc, char **argv, FILE *out)
+{
+    const char *action = argc ? argv[0] : "--help";
+    static const char *const with_arg[] = {"--adduser", "--rmuser", "--addgroup", "--rmgroup"};
+    static const char *const without[] = {"--createdb", "--updatedb", "--listsessions_all",
+                                          "--listusers", "--help"};
+    bool known = false, takes_arg = false;
+    for (size_t i = 0; i < X2GO_ARRAY_LEN(with_arg); i++)
+        if (!strcmp(action, with_arg[i]))
+            known = takes_arg = true;
+    for (size_t i = 0; i < X2GO_ARRAY_LEN(without); i++)
+        if (!strcmp(action, without[i]))
+            known = true;
+    if (!known || argc != (takes_arg ? 2 : argc ? 1 : 0)) {
+        x2go_complain("unknown or incomplete action; see x2godbadmin --help");
+        return 2;
+    }
+    if (!strcmp(action, "--help")) {
+        fputs(usage_text, out);
+        return 0;
+    }
+    enum x2go_backend be;
+    if (x2go_conf_backend(&be) < 0)
+        return x2go_cmd_error(1);
+    if (be != X2GO_BACKEND_SQLITE) {
+        x2go_complain("the PostgreSQL backend is not available in this build");
+        return 1;
+    }
+    if (!strcmp(action, "--listsessions_all"))
+        return listall(out);
+    if (takes_arg || !strcmp(action, "--listusers")) {
+        fputs("Only \"--createdb\" and \"--updatedb\" options are available with SQLite3 backend\n",
+              out);
+        return 0;
+    }
+    struct group *gr = getgrnam(X2GO_DBGROUP);
+    if (!gr) {
+        x2go_complain("Can not find group (%s); create it first", X2GO_DBGROUP);
+        return 1;
+    }
+    if (!strcmp(action, "--createdb") || access(X2GO_DB_PATH, F_OK) < 0)
+        return createdb(gr->gr_gid);
+    if (x2go_store_sqlite_update(X2GO_DB_PATH) < 0)
+        return x2go_cmd_error(1);
+    return fix_modes(gr->gr_gid);
+}
+
+X2GO_COMMAND(dbadmin, "x2godbadmin", X2GO_SBIN,
+             "--createdb|--updatedb|--listsessions_all|--help", 0, 2,
+             X2GO_CMD_ROOT, run);

@@ -1,0 +1,95 @@
+/* One binary for every command: argv[0] picks the table entry. */
+#include "cmd.h"
+#include "util.h"
+
+#include <libgen.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+extern const struct x2go_cmd *const __start_x2go_cmds[];
+extern const struct x2go_cmd *const __stop_x2go_cmds[];
+
+#define ARG_MAX_LEN 512
+
+static const struct x2go_cmd *find(const char *name)
+{
+    for (const struct x2go_cmd *const *c = __start_x2go_cmds; c < __stop_x2go_cmds; c++)
+        if (!strcmp((*c)->name, name))
+            return *c;
+    return NULL;
+}
+
+int x2go_cmd_error(int status)
+{
+    x2go_complain("%s", x2go_err());
+    return X2GO_FAIL(status);
+}
+
+static int usage(const struct x2go_cmd *c, const char *why)
+{
+    x2go_complain("%s; usage: %s %s", why, c->name, c->usage);
+    return 2;
+}
+
+/* List the table so the installer can create one link per command. */
+static int list_commands(void)
+{
+    static const char *dirs[] = {"bin", "sbin", "libexec"};
+    for (const struct x2go_cmd *const *c = __start_x2go_cmds; c < __stop_x2go_cmds; c++)
+        printf("%s %s\n", dirs[(*c)->dir], (*c)->name);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    char *self = basename(argv[0]);
+    if (!strcmp(self, "x2go-cmd")) {
+        if (argc < 2 || !strcmp(argv[1], "--list"))
+            return list_commands();
+        argv++;
+        argc--;
+        self = argv[0];
+    }
+    x2go_set_progname(self);
+    const struct x2go_cmd *c = find(self);
+    if (!c) {
+        x2go_complain("unknown command");
+        return 127;
+    }
+    int nargs = argc - 1;
+    if (nargs < c->min_args)
+        return usage(c, "missing arguments");
+    if (c->max_args >= 0 && nargs > c->max_args)
+        return usage(c, "too many arguments");
+    if (!(c->flags & X2GO_CMD_RAW_ARGS))
+        for (int i = 1; i < argc; i++) {
+            if (strlen(argv[i]) > ARG_MAX_LEN)
+                return usage(c, "argument too long");
+            if (!x2go_is_printable_ascii(argv[i]))
+                return usage(c, "argument with control or non-ASCII characters");
+        }
+    if ((c->flags & X2GO_CMD_ROOT) && getuid() != 0) {
+        x2go_complain("must be run as root");
+        return 1;
+    }
+    if (c->flags & X2GO_CMD_DIRECT) {
+        int rc = c->run(nargs, argv + 1, stdout);
+        return rc < 0 ? -rc : rc;
+    }
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&buf, &len);
+    if (!out)
+        abort();
+    int rc = c->run(nargs, argv + 1, out);
+    fclose(out);
+    int status = rc < 0 ? -rc : rc;
+    /* Clients take any stdout as success: print it only when we succeeded. */
+    if (status == 0 || (c->flags & X2GO_CMD_KEEP_OUTPUT))
+        fwrite(buf, 1, len, stdout);
+    free(buf);
+    if (fflush(stdout) != 0 && status == 0)
+        status = 1;
+    return status;
+}

@@ -1,0 +1,66 @@
+#include "agent.h"
+#include "util.h"
+
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char *const names[] = {
+    "UNKNOWN", "STARTING", "RUNNING", "SUSPENDING", "SUSPENDED", "RESUMING",
+    "TERMINATING", "TERMINATED",
+};
+
+enum x2go_agent_state x2go_agent_state_parse(const char *text)
+{
+    size_t n = strcspn(text, "\r\n");
+    for (size_t i = 1; i < X2GO_ARRAY_LEN(names); i++)
+        if (strlen(names[i]) == n && !strncmp(text, names[i], n))
+            return (enum x2go_agent_state)i;
+    return X2GO_AS_UNKNOWN;
+}
+
+const char *x2go_agent_state_name(enum x2go_agent_state s)
+{
+    return (size_t)s < X2GO_ARRAY_LEN(names) ? names[s] : "UNKNOWN";
+}
+
+int x2go_user_tmpdir(char *buf, size_t len, const char *user)
+{
+    return x2go_fmt(buf, len, "/tmp/.x2go-%s", user) < 0 ? -1 : 0;
+}
+
+int x2go_session_dir(char *buf, size_t len, const char *user, const char *sid)
+{
+    return x2go_fmt(buf, len, "/tmp/.x2go-%s/C-%s", user, sid) < 0 ? -1 : 0;
+}
+
+enum x2go_agent_state x2go_agent_state_read(const char *user, uid_t uid, const char *sid)
+{
+    char dir[600], path[700], buf[64];
+    struct stat st;
+    if (x2go_user_tmpdir(dir, sizeof dir, user) < 0 || lstat(dir, &st) < 0 ||
+        !S_ISDIR(st.st_mode) || st.st_uid != uid)
+        return X2GO_AS_UNKNOWN;
+    if (x2go_session_dir(dir, sizeof dir, user, sid) < 0 || lstat(dir, &st) < 0 ||
+        !S_ISDIR(st.st_mode) || st.st_uid != uid)
+        return X2GO_AS_UNKNOWN;
+    if (x2go_fmt(path, sizeof path, "%s/state", dir) < 0 ||
+        x2go_read_file(path, buf, sizeof buf) < 0)
+        return X2GO_AS_UNKNOWN;
+    return x2go_agent_state_parse(buf);
+}
+
+char x2go_reconcile(char db, bool alive, enum x2go_agent_state st)
+{
+    if (db == 'F')
+        return 'F';
+    if (!alive)
+        return 'F';
+    if (db == 'R' && (st == X2GO_AS_SUSPENDING || st == X2GO_AS_SUSPENDED))
+        return 'S';
+    if (db == 'S' && (st == X2GO_AS_STARTING || st == X2GO_AS_RESUMING ||
+                      st == X2GO_AS_RUNNING))
+        return 'R';
+    return db;
+}

@@ -1,0 +1,174 @@
+#include "proc.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+pid_t x2go_spawn(const char *path, char *const argv[], const struct x2go_spawn_opts *o)
+{
+    posix_spawn_file_actions_t fa;
+    posix_spawnattr_t at;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawnattr_init(&at);
+    int fds[3] = {o->in_fd, o->out_fd, o->err_fd};
+    for (int i = 0; i < 3; i++) {
+        if (fds[i] < 0)
+            posix_spawn_file_actions_addopen(&fa, i, "/dev/null", i ? O_WRONLY : O_RDONLY, 0);
+        else if (fds[i] != i)
+            posix_spawn_file_actions_adddup2(&fa, fds[i], i);
+    }
+    short flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
+    sigset_t none, all;
+    sigemptyset(&none);
+    sigfillset(&all);
+    posix_spawnattr_setsigmask(&at, &none);
+    posix_spawnattr_setsigdefault(&at, &all);
+    if (o->new_session)
+        flags |= POSIX_SPAWN_SETSID;
+    posix_spawnattr_setflags(&at, flags);
+    pid_t pid;
+    int rc = posix_spawn(&pid, path, &fa, &at, argv, o->envp ? o->envp : environ);
+    posix_spawn_file_actions_destroy(&fa);
+    posix_spawnattr_destroy(&at);
+    if (rc != 0) {
+        x2go_seterr("cannot run %s: %s", path, strerror(rc));
+        return -1;
+    }
+    return pid;
+}
+
+static void drain(int fd, char *buf, size_t len, size_t *got, bool *open_)
+{
+    char tmp[4096];
+    ssize_t n = read(fd, tmp, sizeof tmp);
+    if (n < 0 && (errno == EINTR || errno == EAGAIN))
+        return;
+    if (n <= 0) {
+        *open_ = false;
+        return;
+    }
+    size_t room = len > *got + 1 ? len - *got - 1 : 0;
+    size_t take = (size_t)n < room ? (size_t)n : room;
+    memcpy(buf + *got, tmp, take);
+    *got += take;
+}
+
+int x2go_run_capture(const char *path, char *const argv[], char *const envp[],
+                     char *out, size_t outlen, char *err, size_t errlen)
+{
+    int po[2], pe[2];
+    if (pipe2(po, O_CLOEXEC) < 0)
+        return -1;
+    if (pipe2(pe, O_CLOEXEC) < 0) {
+        close(po[0]);
+        close(po[1]);
+        return -1;
+    }
+    struct x2go_spawn_opts o = {.envp = envp, .in_fd = -1, .out_fd = po[1], .err_fd = pe[1]};
+    pid_t pid = x2go_spawn(path, argv, &o);
+    close(po[1]);
+    close(pe[1]);
+    size_t go = 0, ge = 0;
+    bool oo = pid > 0, eo = pid > 0;
+    while (oo || eo) {
+        struct pollfd p[2] = {{po[0], POLLIN, 0}, {pe[0], POLLIN, 0}};
+        if (poll(p, 2, -1) < 0 && errno != EINTR)
+            break;
+        if (oo && (p[0].revents & (POLLIN | POLLHUP | POLLERR)))
+            drain(po[0], out, outlen, &go, &oo);
+        if (eo && (p[1].revents & (POLLIN | POLLHUP | POLLERR)))
+            drain(pe[0], err, errlen, &ge, &eo);
+        if (!oo)
+            p[0].fd = -1;
+        if (!eo)
+            p[1].fd = -1;
+    }
+    close(po[0]);
+    close(pe[0]);
+    if (outlen)
+        out[go] = '\0';
+    if (errlen)
+        err[ge] = '\0';
+    if (pid < 0)
+        return -1;
+    int st;
+    while (waitpid(pid, &st, 0) < 0)
+        if (errno != EINTR)
+            return -1;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+int x2go_wait_timeout(pid_t pid, int timeout_ms, int *status)
+{
+    for (int waited = 0;; waited += 10) {
+        pid_t r = waitpid(pid, status, WNOHANG);
+        if (r == pid)
+            return 0;
+        if (r < 0 && errno != EINTR)
+            return -1;
+        if (waited >= timeout_ms)
+            return -1;
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+}
+
+bool x2go_pid_exists(pid_t pid)
+{
+    return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM);
+}
+
+bool x2go_agent_alive(pid_t pid, const char *sid, uid_t uid)
+{
+    if (pid <= 1)
+        return false;
+    char path[64], buf[8192];
+    snprintf(path, sizeof path, "/proc/%d", (int)pid);
+    struct stat st;
+    if (stat(path, &st) < 0)
+        return false;
+    if (uid != (uid_t)-1 && st.st_uid != uid)
+        return false;
+    snprintf(path, sizeof path, "/proc/%d/cmdline", (int)pid);
+    ssize_t n = x2go_read_file(path, buf, sizeof buf);
+    if (n <= 0)
+        return false; /* zombie or kernel thread */
+    char want[600];
+    snprintf(want, sizeof want, "X2GO-%s", sid);
+    for (ssize_t off = 0; off < n; off += (ssize_t)strlen(buf + off) + 1)
+        if (!strcmp(buf + off, want))
+            return true;
+    return false;
+}
+
+unsigned long long x2go_proc_starttime(pid_t pid)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    if (x2go_read_file(path, buf, sizeof buf) <= 0)
+        return 0;
+    /* comm may hold spaces and ')': field 22 counts from the last ')'. */
+    char *p = strrchr(buf, ')');
+    if (!p)
+        return 0;
+    unsigned long long v = 0;
+    int field = 2;
+    for (p++; *p && field < 22; p++)
+        if (*p == ' ')
+            field++;
+    if (field == 22)
+        v = strtoull(p, NULL, 10);
+    return v;
+}

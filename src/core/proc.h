@@ -1,0 +1,38 @@
+/* Processes: spawning with argv arrays (never a shell) and liveness. */
+#ifndef X2GO_PROC_H
+#define X2GO_PROC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+struct x2go_spawn_opts {
+    char *const *envp;   /* NULL: inherit */
+    int in_fd, out_fd, err_fd; /* -1: /dev/null */
+    bool new_session;    /* setsid() in the child */
+};
+
+/* Start path with argv; returns the pid or -1 (error set). */
+pid_t x2go_spawn(const char *path, char *const argv[], const struct x2go_spawn_opts *o);
+
+/* Run to completion, capturing stdout and stderr (each NUL terminated,
+ * truncated to its buffer). Returns the exit status (0..255), or -1 when
+ * it could not run or died of a signal. */
+int x2go_run_capture(const char *path, char *const argv[], char *const envp[],
+                     char *out, size_t outlen, char *err, size_t errlen);
+
+/* Wait for a child with a timeout in milliseconds; -1 on timeout. */
+int x2go_wait_timeout(pid_t pid, int timeout_ms, int *status);
+
+/* The process exists (kill(pid,0) succeeds or says EPERM). */
+bool x2go_pid_exists(pid_t pid);
+
+/* The agent of session sid: the process exists, belongs to uid (unless
+ * uid is (uid_t)-1) and has the exact argv element "X2GO-<sid>" that
+ * x2gostartagent gave it with -name. No regex, no prefix match. */
+bool x2go_agent_alive(pid_t pid, const char *sid, uid_t uid);
+
+/* Start time of a process in clock ticks since boot, 0 if unknown. */
+unsigned long long x2go_proc_starttime(pid_t pid);
+
+#endif

@@ -1,0 +1,24 @@
+#include "store.h"
+#include "conf.h"
+#include "util.h"
+#include "x2go-config.h"
+
+#include <unistd.h>
+
+struct x2go_store *x2go_store_open(void)
+{
+    enum x2go_backend be;
+    if (x2go_conf_backend(&be) < 0)
+        return NULL;
+    if (be == X2GO_BACKEND_POSTGRES) {
+        x2go_seterr("the PostgreSQL backend is not available in this build");
+        return NULL;
+    }
+    char me[X2GO_USER_MAX + 1];
+    if (x2go_caller_name(me, sizeof me) < 0)
+        return NULL;
+    /* Root owns the database file; everyone else goes through the helper. */
+    if (getuid() == 0)
+        return x2go_store_sqlite_open(X2GO_DB_PATH, me, true);
+    return x2go_store_helper_open(me);
+}

@@ -1,0 +1,90 @@
+#!/bin/bash
+# The whole test suite: unit tests (normal and ASan+UBSan builds), then the
+# integration and end-to-end suites against the installed server, once with
+# a normal build and once with an ASan+UBSan build. Run as root: it installs
+# the server into /usr (scripts/install.sh) and creates test users.
+# Last line: "N passed, M failed"; exit status non-zero on any failure.
+set -uo pipefail
+
+here=$(cd "$(dirname "$0")/.." && pwd)
+cd "$here"
+[ "$(id -u)" = 0 ] || { echo "tests/run.sh: run as root" >&2; exit 1; }
+results=$here/tests/results
+mkdir -p "$results"
+passed=0 failed=0
+py=/usr/bin/python3
+
+# Add the counts from a suite's closing "N passed, M failed" line.
+tally() { # name logfile status
+    local line p f
+    line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$2" | tail -n 1)
+    if [ -z "$line" ]; then
+        echo "FAIL $1: no result line (exit $3)"
+        failed=$((failed + 1))
+        return
+    fi
+    p=${line%% passed*}
+    f=${line#*passed, }
+    f=${f%% failed*}
+    passed=$((passed + p)) failed=$((failed + f))
+    if [ "$3" != 0 ] && [ "$f" = 0 ]; then
+        echo "FAIL $1: exit status $3"
+        failed=$((failed + 1))
+    fi
+    echo "== $1: $line"
+}
+
+unit() { # builddir [meson options]
+    local dir=$1
+    shift
+    if [ ! -d "$dir" ]; then meson setup "$dir" "$@" >/dev/null || return 1; fi
+    ninja -C "$dir" >/dev/null || return 1
+    local log=$results/unit-$(basename "$dir").log
+    : >"$log"
+    local p=0 f=0
+    for t in "$dir"/tests/unit/test_*; do
+        [ -x "$t" ] || continue
+        CMOCKA_MESSAGE_OUTPUT=TAP "$t" >>"$log" 2>&1
+    done
+    p=$(grep -cE '^ok ' "$log")
+    f=$(grep -cE '^not ok ' "$log")
+    grep -E '^not ok ' "$log"
+    echo "$p passed, $f failed" >>"$log"
+    tally "unit tests ($(basename "$dir"))" "$log" 0
+}
+
+suite() { # label command...
+    local label=$1
+    shift
+    local log=$results/$(echo "$label" | tr ' /()+' '_____').log
+    "$@" >"$log" 2>&1
+    local rc=$?
+    grep -E '^FAIL' "$log"
+    tally "$label" "$log" $rc
+}
+
+pass() { # label: install a build, run integration + e2e
+    local label=$1
+    shift
+    if ! scripts/install.sh --no-deps "$@" >"$results/install-$label.log" 2>&1; then
+        echo "FAIL install ($label)"; tail -5 "$results/install-$label.log"
+        failed=$((failed + 1))
+        return
+    fi
+    suite "integration ($label)" $py tests/integration/run.py
+    suite "end-to-end ($label)" $py tests/e2e/run.py
+}
+
+unit build-test || { echo "FAIL unit build"; failed=$((failed + 1)); }
+unit build-test-asan -Db_sanitize=address,undefined -Db_lundef=false ||
+    { echo "FAIL unit build (asan)"; failed=$((failed + 1)); }
+
+export ASAN_OPTIONS=abort_on_error=1:detect_leaks=0
+export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+pass normal
+pass asan --asan
+# Leave the machine with the normal build installed.
+scripts/install.sh --no-deps >/dev/null 2>&1 || { echo "FAIL final reinstall"; failed=$((failed + 1)); }
+
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]

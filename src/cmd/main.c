@@ -1,5 +1,6 @@
 /* One binary for every command: argv[0] picks the table entry. */
 #include "cmd.h"
+#include "log.h"
 #include "util.h"
 
 #include <libgen.h>
@@ -41,6 +42,21 @@ static int list_commands(void)
     return 0;
 }
 
+/* "<command> called with options: ..." at level info, as the reference
+ * logs every call; x2go_log escapes whatever the caller sent. */
+static void log_call(int argc, char **argv)
+{
+    char line[1024] = "";
+    size_t o = 0;
+    for (int i = 1; i < argc && o < sizeof line; i++) {
+        int n = snprintf(line + o, sizeof line - o, "%s%s", i > 1 ? " " : "", argv[i]);
+        if (n < 0)
+            break;
+        o += (size_t)n;
+    }
+    x2go_log(LOG_INFO, "%s called with options: %s", argv[0], line);
+}
+
 int main(int argc, char **argv)
 {
     char *self = basename(argv[0]);
@@ -69,6 +85,7 @@ int main(int argc, char **argv)
             if (!x2go_is_printable_ascii(argv[i]))
                 return usage(c, "argument with control or non-ASCII characters");
         }
+    log_call(argc, argv);
     if ((c->flags & X2GO_CMD_ROOT) && getuid() != 0) {
         x2go_complain("must be run as root");
         return 1;

@@ -694,6 +694,67 @@ exec "$SHELL" -c "$SSH_ORIGINAL_COMMAND"
             n = kill_uid_processes(self.uids[u])
             if n:
                 log("killed %d leftover processes of %s" % (n, u))
+        self.remove_stale_x_files()
+
+    def between_tests(self):
+        """Isolate tests: no client, no session, no stale X lock of a test user."""
+        for c in self.clients:
+            c.stop()
+        for u in self.users:
+            self.terminate_all(u)
+        self.remove_stale_x_files()
+
+    def remove_stale_x_files(self):
+        """Remove /tmp/.X<n>-lock (and the socket) owned by a test user whose
+        pid is dead: a SIGKILLed agent leaves them and the next agent on that
+        display then cannot start.  Returns the displays cleaned."""
+        cleaned = []
+        uids = set(self.uids.values())
+        for name in os.listdir("/tmp"):
+            m = re.match(r"^\.X(\d+)-lock$", name)
+            if not m:
+                continue
+            path = os.path.join("/tmp", name)
+            try:
+                st = os.lstat(path)
+                if st.st_uid not in uids:
+                    continue
+                with open(path) as fh:
+                    pid = int(fh.read().strip() or "0")
+            except (OSError, ValueError):
+                continue
+            if pid > 0 and os.path.exists("/proc/%d" % pid):
+                continue
+            for p in (path, "/tmp/.X11-unix/X%s" % m.group(1)):
+                try:
+                    if os.lstat(p).st_uid in uids:
+                        os.unlink(p)
+                except OSError:
+                    pass
+            cleaned.append(int(m.group(1)))
+        if cleaned:
+            log("removed stale X lock/socket of test users for displays %s" % cleaned)
+        return cleaned
+
+    def session_pids(self, user, sid):
+        """Host pids of a test user's processes that belong to session sid
+        (sid in the command line, or X2GO_SESSION=sid in the environment)."""
+        out = []
+        for p in pids_of_uid(self.uids[user]):
+            try:
+                with open("/proc/%d/cmdline" % p, "rb") as fh:
+                    cmd = fh.read().replace(b"\0", b" ").decode(errors="replace")
+            except OSError:
+                continue
+            env = b""
+            try:
+                with open("/proc/%d/environ" % p, "rb") as fh:
+                    env = fh.read()
+            except OSError:
+                pass
+            if sid in cmd or (b"X2GO_SESSION=" + sid.encode() + b"\0") in env + b"\0":
+                out.append((p, cmd))
+        return out
 
     def _daemon(self):
         mode = os.environ.get("X2GO_E2E_DAEMON", "auto")
@@ -751,6 +812,10 @@ exec "$SHELL" -c "$SSH_ORIGINAL_COMMAND"
                         log("killed %d processes of %s" % (n, u))
                 except Exception as e:  # noqa
                     log("killing processes of %s: %s" % (u, e))
+        try:
+            self.remove_stale_x_files()
+        except Exception as e:  # noqa
+            log("removing stale X files: %s" % e)
         for p in (self.daemon, self.sshd, self.xvfb):
             try:
                 stop_group(p)

@@ -28,7 +28,8 @@ import scenarios  # noqa: E402
 SUBTESTS = {
     "lifecycle": ["lifecycle_session_dir_removed"],
     "two_users_isolated": ["two_users_cross_control_denied"],
-    "agent_sigkill_cleanup": ["agent_sigkill_row_gone"],
+    "agent_sigkill_cleanup": ["agent_sigkill_row_gone", "agent_sigkill_stale_x_files_removed"],
+    "session_sigkill_daemon_cleanup": ["session_sigkill_row_gone", "session_sigkill_stale_x_files_removed"],
 }
 
 
@@ -127,8 +128,10 @@ def main():
                     if n not in t.names():
                         t.record(n, False, "not reached (%s failed first)" % name)
                 # leave nothing running between tests
-                for c in env.clients:
-                    c.stop()
+                try:
+                    env.between_tests()
+                except Exception as e:  # noqa
+                    log("between tests: %s" % e)
                 if name == "connect_and_list" and not t.results[-1][1]:
                     preflight_failed = t.results[-1][2][:200]
     except Aborted as e:

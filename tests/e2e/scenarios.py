@@ -178,12 +178,35 @@ def test_two_users_isolated(env, t):
     env.wait_gone(ub, sb)
 
 
-def test_agent_sigkill_cleanup(env, t):
-    """An agent killed with SIGKILL leaves the list (and the DB) in bounded time."""
-    user = env.users[1]
+def _daemon_running(env):
     check("started" in env.daemon_note or "already running" in env.daemon_note,
           "clean-up daemon is not running: %s" % env.daemon_note)
-    c, sid = _start(env, user, "sigkill")
+
+
+def _row_gone_root(env, sid):
+    probe = env.root("command -v x2golistsessions_root")
+    check(probe.stdout.strip(), "x2golistsessions_root not installed")
+
+    def row_gone():
+        r = env.root("x2golistsessions_root")
+        check(r.returncode == 0, "x2golistsessions_root rc=%d: %s" % (r.returncode, tail(r.stderr)))
+        return sid not in r.stdout
+    wait_for(row_gone, T(60), "row of %s to be deleted (x2golistsessions_root)" % sid, interval=2)
+
+
+def _stale_x_files_gone(env, user, disp):
+    files = ["/tmp/.X%d-lock" % disp, "/tmp/.X11-unix/X%d" % disp]
+    wait_for(lambda: not any(env.path_exists(user, f) for f in files), T(60),
+             "stale %s of the killed agent to be removed (else the next agent on :%d cannot start)"
+             % (" and ".join(files), disp), interval=2)
+
+
+def test_agent_sigkill_cleanup(env, t):
+    """kill -9 of the agent only: the session leaves the list (and the DB)
+    in bounded time, and its stale X lock/socket are removed."""
+    user = env.users[1]
+    _daemon_running(env)
+    c, sid = _start(env, user, "agent-kill")
     row = _assert_running(env, user, sid)
     pid, disp = row["pid"], row["display"]
     r = env.ssh(user, "kill -9 %d && echo KILLED" % pid)
@@ -191,19 +214,45 @@ def test_agent_sigkill_cleanup(env, t):
     wait_for(lambda: not env.pid_alive(user, pid), T(10), "agent %d to die" % pid)
     # the reference daemon grants a 30 s grace after start and polls every 2 s
     env.wait_gone(user, sid, timeout=T(90))
-
     with t.sub("agent_sigkill_row_gone"):
-        probe = env.root("command -v x2golistsessions_root")
-        check(probe.stdout.strip(), "x2golistsessions_root not installed")
-
-        def row_gone():
-            r = env.root("x2golistsessions_root")
-            check(r.returncode == 0, "x2golistsessions_root rc=%d: %s" % (r.returncode, tail(r.stderr)))
-            return sid not in r.stdout
-        wait_for(row_gone, T(60), "row of %s to be deleted (x2golistsessions_root)" % sid, interval=2)
-
+        _row_gone_root(env, sid)
+    with t.sub("agent_sigkill_stale_x_files_removed"):
+        _stale_x_files_gone(env, user, disp)
     c.wait_text(r"has terminated|has been suspended|moved to a different screen", T(60),
                 "client to notice the dead agent", dead_ok=True)
+    c.stop()
+
+
+def test_session_sigkill_daemon_cleanup(env, t):
+    """kill -9 of every process of the session (x2goruncommand, the app, then
+    the agent), so nothing inside the session can clean up: the daemon must
+    (or a list that checks the agent).  Bounded: 90 s."""
+    user = env.users[1]
+    _daemon_running(env)
+    c, sid = _start(env, user, "session-kill")
+    row = _assert_running(env, user, sid)
+    pid, disp = row["pid"], row["display"]
+    # give x2goruncommand time to start the app
+    wait_for(lambda: len(env.session_pids(user, sid)) >= 2, T(30),
+             "x2goruncommand and the app of %s to be running" % sid, interval=1)
+    procs = env.session_pids(user, sid)
+    others = [(p, cmd) for p, cmd in procs if ("X2GO-" + sid) not in cmd and p != pid]
+    check(others, "found no session process besides the agent: %s" % procs)
+    order = sorted(others, key=lambda pc: 0 if "x2goruncommand" in pc[1] else 1)
+    for p, cmd in order:
+        try:
+            os.kill(p, 9)
+        except OSError:
+            pass
+    t.note("session_sigkill: killed %s" % [cmd[:60] for _, cmd in order])
+    r = env.ssh(user, "kill -9 %d && echo KILLED" % pid)
+    check("KILLED" in r.stdout, "could not SIGKILL agent %d: %s" % (pid, tail(r.stderr)))
+    wait_for(lambda: not env.pid_alive(user, pid), T(10), "agent %d to die" % pid)
+    env.wait_gone(user, sid, timeout=T(90))
+    with t.sub("session_sigkill_row_gone"):
+        _row_gone_root(env, sid)
+    with t.sub("session_sigkill_stale_x_files_removed"):
+        _stale_x_files_gone(env, user, disp)
     c.stop()
 
 
@@ -250,7 +299,7 @@ def test_pixels(env, t):
     def drawn():
         png = _shot(env, "client-display-session.png")
         n = _colours(png)
-        return n if n > max(2, blank_colours) else None
+        return n if n > blank_colours else None
     try:
         n = wait_for(drawn, T(30), "the client display to show more colours than the blank one", interval=2)
     except TestFailure as e:
@@ -271,6 +320,7 @@ TESTS = [
     ("sigint_suspends", test_sigint_suspends),
     ("takeover", test_takeover),
     ("two_users_isolated", test_two_users_isolated),
-    ("agent_sigkill_cleanup", test_agent_sigkill_cleanup),
     ("pixels", test_pixels),
+    ("agent_sigkill_cleanup", test_agent_sigkill_cleanup),
+    ("session_sigkill_daemon_cleanup", test_session_sigkill_daemon_cleanup),
 ]

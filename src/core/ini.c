@@ -85,9 +85,14 @@ struct x2go_ini *x2go_ini_parse(const char *name, const char *text)
         if (*s == '[') {
             char *close = strchr(s, ']');
             if (!close || close[1] != '\0' || close - s - 1 >= (long)sizeof section) {
+                /* The section it most likely names ("[log" or "[log] x"
+                 * mean log) is the broken one: lookups there report this
+                 * line, and the keys that follow stay in it instead of
+                 * being silently dropped or taken as another section's. */
+                if (close)
+                    *close = '\0';
+                snprintf(section, sizeof section, "%s", trim(s + 1));
                 mark_broken(ini, section, lineno, "malformed section header");
-                /* Keys that follow belong to an unknown section: park them. */
-                snprintf(section, sizeof section, "\x01broken");
                 continue;
             }
             *close = '\0';
@@ -172,8 +177,7 @@ static int check_section(const struct x2go_ini *ini, const char *section,
                          const char *key)
 {
     for (size_t i = 0; i < ini->nb; i++)
-        if (!strcmp(ini->b[i].section, section) ||
-            !strcmp(ini->b[i].section, "\x01broken")) {
+        if (!strcmp(ini->b[i].section, section)) {
             x2go_seterr("%s line %d: %s (while looking up [%s] %s)", ini->name,
                         ini->b[i].line, ini->b[i].why, section, key);
             return -1;
@@ -184,6 +188,11 @@ static int check_section(const struct x2go_ini *ini, const char *section,
 int x2go_ini_lookup(const struct x2go_ini *ini, const char *section,
                     const char *key, const char **val, int *line)
 {
+    /* A section with a malformed line is not trusted for any key: the
+     * broken line may be the very setting asked for (or a later, winning
+     * definition of it). */
+    if (check_section(ini, section, key) < 0)
+        return -1;
     /* The last definition wins, as with Config::Simple. */
     for (size_t i = ini->n; i-- > 0;)
         if (!strcmp(ini->e[i].section, section) && !strcmp(ini->e[i].key, key)) {
@@ -192,8 +201,6 @@ int x2go_ini_lookup(const struct x2go_ini *ini, const char *section,
                 *line = ini->e[i].line;
             return 1;
         }
-    if (check_section(ini, section, key) < 0)
-        return -1;
     return 0;
 }
 

@@ -63,6 +63,9 @@ struct x2go_store_ops {
                   int port_start, int ports[X2GO_MAX_PORTS]);
     /* Delete the row, its mounts and its ports (root only). */
     int (*remove)(struct x2go_store *st, const char *sid);
+    /* Undo a failed start: delete the caller's own row and its ports, but
+     * only while it has no agent yet or is already F. 1: no such row. */
+    int (*abandon)(struct x2go_store *st, const char *sid);
     /* Servers with at least one non-F session, one per line into buf. */
     int (*servers)(struct x2go_store *st, char *buf, size_t len);
 };

@@ -152,6 +152,12 @@ static int h_remove(struct x2go_store *st, const char *sid)
     return call(st, args, NULL);
 }
 
+static int h_abandon(struct x2go_store *st, const char *sid)
+{
+    char *args[] = {"abandon", (char *)sid, NULL};
+    return call(st, args, NULL);
+}
+
 static int h_servers(struct x2go_store *st, char *buf, size_t len)
 {
     char *args[] = {"servers", NULL};
@@ -170,7 +176,7 @@ static void h_close(struct x2go_store *st)
 static const struct x2go_store_ops helper_ops = {
     .close = h_close, .list = h_list, .get = h_get, .change_status = h_change_status,
     .reserve = h_reserve, .create = h_create, .resume = h_resume, .remove = h_remove,
-    .servers = h_servers,
+    .abandon = h_abandon, .servers = h_servers,
 };
 
 struct x2go_store *x2go_store_helper_open(const char *caller)

@@ -479,6 +479,13 @@ static int sq_remove(struct x2go_store *st, const char *sid)
     return finish(db, 0);
 }
 
+static int sq_abandon(struct x2go_store *st, const char *sid)
+{
+    sqlite3_stmt *s = prep(sq(st), "DELETE FROM sessions WHERE " OWNED
+                                   " AND (agent_pid IS NULL OR status='F')");
+    return owned_update(st, s, sid);
+}
+
 static int sq_servers(struct x2go_store *st, char *buf, size_t len)
 {
     sqlite3_stmt *s = prep(sq(st), "SELECT server FROM sessions WHERE status!='F'"
@@ -511,7 +518,8 @@ static void sq_close(struct x2go_store *st)
 static const struct x2go_store_ops sqlite_ops = {
     .close = sq_close, .list = sq_list, .get = sq_get,
     .change_status = sq_change_status, .reserve = sq_reserve, .create = sq_create,
-    .resume = sq_resume, .remove = sq_remove, .servers = sq_servers,
+    .resume = sq_resume, .remove = sq_remove, .abandon = sq_abandon,
+    .servers = sq_servers,
 };
 
 static sqlite3 *open_db(const char *path, int flags)

@@ -135,6 +135,11 @@ static int op_remove(struct x2go_store *st, char **a)
     return done(st->ops->remove(st, a[0]));
 }
 
+static int op_abandon(struct x2go_store *st, char **a)
+{
+    return done(st->ops->abandon(st, a[0]));
+}
+
 static int op_servers(struct x2go_store *st, char **a)
 {
     (void)a;
@@ -155,6 +160,7 @@ static const struct op ops[] = {
                    A_PORT}, false, op_create},
     {"resume", 3, {A_SID, A_CLIENT, A_PORT}, false, op_resume},
     {"remove", 1, {A_SID}, true, op_remove},
+    {"abandon", 1, {A_SID}, false, op_abandon},
     {"servers", 0, {0}, false, op_servers},
 };
 

@@ -1,0 +1,429 @@
+#include "agentopts.h"
+#include "util.h"
+#include "x2go-config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static bool digits_between(const char *s, size_t n, size_t min, size_t max)
+{
+    if (n < min || n > max)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+    return true;
+}
+
+bool x2go_valid_geometry(const char *s)
+{
+    if (!*s || !strcmp(s, "fullscreen"))
+        return true;
+    const char *x = strchr(s, 'x');
+    return x && digits_between(s, (size_t)(x - s), 1, 5) &&
+           digits_between(x + 1, strlen(x + 1), 1, 5);
+}
+
+bool x2go_valid_link(const char *s)
+{
+    static const char *const ok[] = {"modem", "isdn", "adsl", "wan", "lan"};
+    for (size_t i = 0; i < X2GO_ARRAY_LEN(ok); i++)
+        if (!strcmp(s, ok[i]))
+            return true;
+    return false;
+}
+
+bool x2go_valid_pack(const char *s)
+{
+    size_t n = strlen(s);
+    if (n < 1 || n > 40)
+        return false;
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '-'))
+            return false;
+    return true;
+}
+
+static bool kb_part(const char *s, size_t n)
+{
+    if (n < 1 || n > 64)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              strchr("_.+()-", c)))
+            return false;
+    }
+    return true;
+}
+
+bool x2go_valid_kbtype(const char *s)
+{
+    if (!strcmp(s, "auto"))
+        return true;
+    const char *slash = strchr(s, '/');
+    return slash && kb_part(s, (size_t)(slash - s)) && kb_part(slash + 1, strlen(slash + 1));
+}
+
+bool x2go_valid_clipboard(const char *s)
+{
+    static const char *const ok[] = {"0", "none", "client", "server", "both", "1"};
+    for (size_t i = 0; i < X2GO_ARRAY_LEN(ok); i++)
+        if (!strcmp(s, ok[i]))
+            return true;
+    return false;
+}
+
+bool x2go_parse_sesstype(const char *s, int *depth)
+{
+    const char *d = strstr(s, "-depth_");
+    size_t n = strlen(s);
+    if (!d || d == s || n > 64)
+        return false;
+    for (const char *p = s; p < d; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+              (*p >= '0' && *p <= '9') || *p == '-' || *p == '_'))
+            return false;
+    const char *v = d + 7;
+    if (!digits_between(v, strlen(v), 1, 2) || atoi(v) < 1)
+        return false;
+    if (depth)
+        *depth = atoi(v);
+    return true;
+}
+
+bool x2go_truthy(const char *s, bool def)
+{
+    static const char *const yes[] = {"1", "yes", "true", "on"};
+    static const char *const no[] = {"0", "no", "false", "off"};
+    if (!s)
+        return def;
+    for (size_t i = 0; i < X2GO_ARRAY_LEN(yes); i++)
+        if (!strcasecmp(s, yes[i]))
+            return true;
+    for (size_t i = 0; i < X2GO_ARRAY_LEN(no); i++)
+        if (!strcasecmp(s, no[i]))
+            return false;
+    return def;
+}
+
+/* ---- /etc/x2go/x2goagent.options ---------------------------------- */
+
+struct vars {
+    char dflt[1024], opts[1024], nxopts[1024];
+};
+
+static char *var_slot(struct vars *v, const char *name, size_t n)
+{
+    if (n == 28 && !strncmp(name, "X2GO_NXAGENT_DEFAULT_OPTIONS", n))
+        return v->dflt;
+    if (n == 20 && !strncmp(name, "X2GO_NXAGENT_OPTIONS", n))
+        return v->opts;
+    if (n == 14 && !strncmp(name, "X2GO_NXOPTIONS", n))
+        return v->nxopts;
+    return NULL;
+}
+
+/* One NAME="value" / NAME+="value" line; unknown names are ignored,
+ * anything that is not an assignment is an error naming the line. */
+static int conf_line(struct vars *v, char *l, const char *path, int lineno)
+{
+    while (*l == ' ' || *l == '\t')
+        l++;
+    l[strcspn(l, "\r\n")] = '\0';
+    if (!*l || *l == '#')
+        return 0;
+    if (!strncmp(l, "export ", 7))
+        l += 7;
+    size_t n = strspn(l, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_");
+    bool append = l[n] == '+' && l[n + 1] == '=';
+    if (n == 0 || (!append && l[n] != '=')) {
+        x2go_seterr("%s line %d: expected NAME=\"value\" or NAME+=\" value\"", path, lineno);
+        return -1;
+    }
+    char *val = l + n + (append ? 2 : 1);
+    char q = *val == '"' || *val == '\'' ? *val : 0;
+    if (q) {
+        char *end = strrchr(val + 1, q);
+        if (!end || end[1 + strspn(end + 1, " \t")] != '\0') {
+            x2go_seterr("%s line %d: unbalanced quotes", path, lineno);
+            return -1;
+        }
+        *end = '\0';
+        val++;
+    } else {
+        val[strcspn(val, " \t#")] = '\0';
+    }
+    if (strchr(val, '$') || strchr(val, '`')) {
+        x2go_seterr("%s line %d: variables and commands are not expanded here", path, lineno);
+        return -1;
+    }
+    char *slot = var_slot(v, l, n);
+    if (!slot)
+        return 0;
+    size_t have = append ? strlen(slot) : 0;
+    if (have + strlen(val) >= sizeof v->opts) {
+        x2go_seterr("%s line %d: value too long", path, lineno);
+        return -1;
+    }
+    strcpy(slot + have, val);
+    return 0;
+}
+
+static bool nxoptions_ok(const char *s)
+{
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+              (*s >= '0' && *s <= '9') || strchr("=,._/-", *s)))
+            return false;
+    return true;
+}
+
+int x2go_agent_conf_load(const char *path, struct x2go_agent_conf *c)
+{
+    struct vars v;
+    memset(c, 0, sizeof *c);
+    memset(&v, 0, sizeof v);
+    snprintf(v.dflt, sizeof v.dflt, "-extension GLX -nolisten tcp");
+    const char *e = getenv("X2GO_NXAGENT_OPTIONS");
+    snprintf(v.opts, sizeof v.opts, "%s", e ? e : "");
+    e = getenv("X2GO_NXOPTIONS");
+    snprintf(v.nxopts, sizeof v.nxopts, "%s", e ? e : "");
+    FILE *f = fopen(path, "re");
+    if (f) {
+        char line[1200];
+        int no = 0;
+        while (fgets(line, sizeof line, f))
+            if (conf_line(&v, line, path, ++no) < 0) {
+                fclose(f);
+                return -1;
+            }
+        fclose(f);
+    } else if (errno != ENOENT) {
+        x2go_seterr("cannot read %s: %s", path, strerror(errno));
+        return -1;
+    }
+    const char *use = v.opts[strspn(v.opts, " \t")] ? v.opts : v.dflt;
+    if (!x2go_is_printable_ascii(use)) {
+        x2go_seterr("%s: the agent options hold control or non-ASCII characters", path);
+        return -1;
+    }
+    snprintf(c->storage, sizeof c->storage, "%s", use);
+    char *save = NULL;
+    for (char *w = strtok_r(c->storage, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
+        if (c->nargs >= X2GO_MAX_AGENT_ARGS) {
+            x2go_seterr("%s: too many agent options", path);
+            return -1;
+        }
+        c->args[c->nargs++] = w;
+    }
+    /* Extra keys of the options file, forced to end with ','. */
+    char *nx = v.nxopts + strspn(v.nxopts, " \t");
+    nx[strcspn(nx, " \t")] = '\0';
+    if (*nx) {
+        if (!nxoptions_ok(nx) || strlen(nx) + 2 > sizeof c->nxoptions) {
+            x2go_seterr("X2GO_NXOPTIONS: only comma-separated key=value words are allowed");
+            return -1;
+        }
+        snprintf(c->nxoptions, sizeof c->nxoptions, "%s%s", nx,
+                 nx[strlen(nx) - 1] == ',' ? "" : ",");
+    }
+    return 0;
+}
+
+/* ---- the options file ---------------------------------------------- */
+
+int x2go_options_format(const struct x2go_options *o, char *buf, size_t len)
+{
+    char geo[32] = "";
+    if (o->geometry && *o->geometry && strcmp(o->geometry, "fullscreen"))
+        snprintf(geo, sizeof geo, "geometry=%s,", o->geometry);
+    return x2go_fmt(buf, len,
+                    "nx/nx,link=%s,pack=%s,limit=0,root=%s,cache=8M,images=32M,type=%s,"
+                    "id=%s,cookie=%s,errors=%s/session.log_errors,kbtype=%s,%s"
+                    "xinerama=%d,resize=1,fullscreen=%d,accept=localhost,listen=%d,"
+                    "clipboard=%s,client=linux,menu=0,%sstate=%s/state:%d\n",
+                    o->link, o->pack, o->dir, o->type, o->sid, o->cookie, o->dir,
+                    o->kbtype, geo, o->xinerama, o->fullscreen, o->gr_port, o->clipboard,
+                    o->nxoptions ? o->nxoptions : "", o->dir, o->display) < 0
+               ? -1
+               : 0;
+}
+
+struct out {
+    char *buf;
+    size_t len, used;
+    bool overflow;
+};
+
+static void put(struct out *o, const char *s, size_t n)
+{
+    if (o->used + n + 1 > o->len) {
+        o->overflow = true;
+        return;
+    }
+    memcpy(o->buf + o->used, s, n);
+    o->used += n;
+    o->buf[o->used] = '\0';
+}
+
+static void put_kv(struct out *o, const char *k, const char *v)
+{
+    put(o, ",", 1);
+    put(o, k, strlen(k));
+    put(o, "=", 1);
+    put(o, v, strlen(v));
+}
+
+int x2go_options_rewrite(const char *in, const struct x2go_options_update *u, char *buf,
+                         size_t len)
+{
+    size_t n = strcspn(in, "\r\n");
+    const char *colon = NULL;
+    for (const char *p = in; p < in + n; p++)
+        if (*p == ':')
+            colon = p;
+    if (strncmp(in, "nx/nx,", 6) != 0 || !colon) {
+        x2go_seterr("the session's options file is not in the nx/nx,...:<display> format");
+        return -1;
+    }
+    bool want_geo = u->geometry && *u->geometry && strcmp(u->geometry, "fullscreen");
+    bool geo_done = false;
+    char num[16];
+    struct out o = {buf, len, 0, false};
+    put(&o, "nx/nx", 5);
+    const char *p = in + 6;
+    while (p < colon) {
+        const char *end = memchr(p, ',', (size_t)(colon - p));
+        if (!end)
+            end = colon;
+        size_t tl = (size_t)(end - p);
+        const char *eq = memchr(p, '=', tl);
+        size_t kl = eq ? (size_t)(eq - p) : tl;
+        char key[64];
+        if (kl >= sizeof key)
+            kl = sizeof key - 1;
+        memcpy(key, p, kl);
+        key[kl] = '\0';
+        const char *nv = NULL;
+        bool drop = false;
+        if (!strcmp(key, "link"))
+            nv = u->link;
+        else if (!strcmp(key, "pack"))
+            nv = u->pack;
+        else if (!strcmp(key, "kbtype"))
+            nv = u->kbtype;
+        else if (!strcmp(key, "geometry")) {
+            nv = u->geometry;
+            drop = !want_geo || geo_done;
+            geo_done = true;
+        } else if (!strcmp(key, "xinerama"))
+            nv = u->xinerama ? "1" : "0";
+        else if (!strcmp(key, "resize"))
+            nv = "1";
+        else if (!strcmp(key, "fullscreen"))
+            nv = u->fullscreen ? "1" : "0";
+        else if (!strcmp(key, "listen")) {
+            snprintf(num, sizeof num, "%d", u->gr_port);
+            nv = num;
+        } else if (!strcmp(key, "clipboard"))
+            nv = u->clipboard;
+        if (!drop) {
+            if (nv)
+                put_kv(&o, key, nv);
+            else {
+                put(&o, ",", 1);
+                put(&o, p, tl);
+            }
+        }
+        /* A session started fullscreen has no geometry key: add it after
+         * kbtype (the reference could never give it one, spec 8.4 #34). */
+        if (!strcmp(key, "kbtype") && want_geo && !geo_done && !strstr(in, ",geometry=")) {
+            put_kv(&o, "geometry", u->geometry);
+            geo_done = true;
+        }
+        p = end + 1;
+    }
+    put(&o, colon, (size_t)(in + n - colon));
+    put(&o, "\n", 1);
+    if (o.overflow) {
+        x2go_seterr("the rewritten options line is too long");
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- the agent's listening socket ----------------------------------- */
+
+static bool listening_in(const char *path, int port)
+{
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return false;
+    char line[512];
+    bool found = false;
+    while (!found && fgets(line, sizeof line, f)) {
+        /* "  0: 00000000:7725 00000000:0000 0A ..." */
+        char *c = strchr(line, ':');
+        if (!c)
+            continue;
+        char *addr = c + 1;
+        while (*addr == ' ')
+            addr++;
+        char *pc = strchr(addr, ':');
+        if (!pc)
+            continue;
+        char *end;
+        unsigned long lp = strtoul(pc + 1, &end, 16);
+        if (end == pc + 1 || (int)lp != port)
+            continue;
+        char *st = end;
+        while (*st == ' ')
+            st++;
+        st = strchr(st, ' '); /* skip the remote address */
+        if (!st)
+            continue;
+        while (*st == ' ')
+            st++;
+        if (!strncmp(st, "0A", 2))
+            found = true;
+    }
+    fclose(f);
+    return found;
+}
+
+bool x2go_port_listening(int port)
+{
+    return listening_in("/proc/net/tcp", port) || listening_in("/proc/net/tcp6", port);
+}
+
+int x2go_wait_listen(int port, int timeout_ms, pid_t child)
+{
+    struct timespec t0, now;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    long delay_us = 500;
+    for (;;) {
+        if (x2go_port_listening(port))
+            return 0;
+        if (child > 0) {
+            int st;
+            pid_t r = waitpid(child, &st, WNOHANG);
+            if (r == child)
+                return -2;
+        }
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        long ms = (now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000;
+        if (ms >= timeout_ms)
+            return -1;
+        struct timespec d = {0, delay_us * 1000};
+        nanosleep(&d, NULL);
+        if (delay_us < 10000)
+            delay_us *= 2;
+    }
+}

@@ -769,7 +769,7 @@ def report(b, args, started, elapsed):
             L.append("| %s | n/a | | | %s |" % (name, d["error"]))
         else:
             L.append("| %s | %.2f | %.2f %% | %s | %s |"
-                     % (name, d["cpu"], 100 * d["cpu"] / d["wall"], " ".join(d["rows"]),
+                     % (name, d["cpu"], 100 * d["cpu"] / d["wall"], " ".join(r.replace("|", ":") for r in d["rows"]),
                         "daemon died during window" if d["died"] else ""))
     dr, do = b.daemon.get("ref"), b.daemon.get("ours")
     if dr and do and "cpu" in dr and "cpu" in do:

@@ -91,11 +91,18 @@ do_setup() {
             || die "apt-get download failed, see $REFENV_DIR/apt-download.log"
     fi
 
-    # 3. unpack into a fresh tree
-    rm -rf "$ROOT.new" && mkdir -p "$ROOT.new"
-    local d
-    for d in "$REFENV_DIR"/debs/*.deb; do dpkg -x "$d" "$ROOT.new" || die "dpkg -x $d"; done
-    rm -rf "$ROOT" && mv "$ROOT.new" "$ROOT"
+    # 3. unpack into a fresh tree, only when the .debs changed: a namespace
+    #    that is running (e.g. someone's sshd) has the current tree mounted
+    local d stamp
+    stamp=$(cd "$REFENV_DIR/debs" && ls -l -- *.deb | md5sum | cut -d' ' -f1)
+    if [ "$(cat "$ROOT/.refenv-stamp" 2>/dev/null)" != "$stamp" ]; then
+        rm -rf "$ROOT.new" && mkdir -p "$ROOT.new"
+        for d in "$REFENV_DIR"/debs/*.deb; do dpkg -x "$d" "$ROOT.new" || die "dpkg -x $d"; done
+        echo "$stamp" > "$ROOT.new/.refenv-stamp"
+        if [ -d "$ROOT" ]; then mv "$ROOT" "$ROOT.old.$$"; fi
+        mv "$ROOT.new" "$ROOT"
+        rm -rf "$ROOT.old.$$" 2>/dev/null
+    fi
     [ -x "$ROOT/usr/bin/x2gostartagent" ] || die "unpacked tree incomplete"
 
     # 4. users and groups, as x2goserver-common's postinst does (on the host:
@@ -244,7 +251,9 @@ do_teardown() {
 
 cmd=${1:-}; shift || true
 case "$cmd" in
-    setup)    do_setup "$@" ;;
+    setup)    need_root; mkdir -p "$REFENV_DIR"
+              exec 9>"$REFENV_DIR/.setup.lock"; flock -w 600 9 || die "setup lock busy"
+              do_setup "$@" ;;
     run)      do_run "$@" ;;
     _ns)      ns_exec "$@" ;;
     persist)  do_persist ;;

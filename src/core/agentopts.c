@@ -423,7 +423,7 @@ int x2go_wait_listen(int port, int timeout_ms, pid_t child)
             return -1;
         struct timespec d = {0, delay_us * 1000};
         nanosleep(&d, NULL);
-        if (delay_us < 10000)
+        if (delay_us < 20000)
             delay_us *= 2;
     }
 }

@@ -1,0 +1,343 @@
+/* x2gosuspend-session, x2goterminate-session, x2goresume-session, and the
+ * internal x2gosuspend-agent (nxagent's NX_CLIENT dialog callback) and
+ * x2gormforward. The work is in core/sessctl.c. */
+#include "agentopts.h"
+#include "cmd.h"
+#include "hooks.h"
+#include "log.h"
+#include "proc.h"
+#include "sessctl.h"
+#include "sessfiles.h"
+#include "sysports.h"
+#include "util.h"
+#include "validate.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define START_WAIT_MS 10000     /* a STARTING/RESUMING session settles */
+#define SUSPENDING_WAIT_MS 30000 /* SUSPENDING -> SUSPENDED (reference: 45 s) */
+#define RESUME_LISTEN_MS 8000
+
+/* Open the context and fetch the caller's session; exit status or 0. */
+static int open_session(struct x2go_ctx *c, const char *sid, struct x2go_session *s)
+{
+    if (x2go_ctx_open(c) < 0) {
+        x2go_complain("%s", x2go_err());
+        x2go_ctx_close(c);
+        return 1;
+    }
+    int rc = x2go_ctx_session(c, sid, s);
+    if (rc)
+        x2go_ctx_close(c);
+    return rc;
+}
+
+static int run_suspend(int argc, char **argv, FILE *out)
+{
+    (void)out;
+    const char *sid = x2go_sid_arg(argc, argv);
+    if (!sid)
+        return X2GO_FAIL(255);
+    struct x2go_ctx c;
+    struct x2go_session s;
+    int rc = open_session(&c, sid, &s);
+    if (rc)
+        return X2GO_FAIL(rc);
+    rc = x2go_suspend(&c, &s);
+    x2go_ctx_close(&c);
+    return rc < 0 ? x2go_cmd_error(1) : 0;
+}
+
+static int run_terminate(int argc, char **argv, FILE *out)
+{
+    (void)out;
+    const char *sid = x2go_sid_arg(argc, argv);
+    if (!sid)
+        return X2GO_FAIL(255);
+    struct x2go_ctx c;
+    struct x2go_session s;
+    int rc = open_session(&c, sid, &s);
+    if (rc)
+        return X2GO_FAIL(rc);
+    x2go_terminate(&c, &s);
+    x2go_ctx_close(&c);
+    return 0;
+}
+
+/* nxagent runs NX_CLIENT as  --dialog <type> --caption "NX - <sid>"
+ * --message <text> ... --parent <pid>. Only the dialogs that ask whether
+ * to end or suspend the session (the user closed the session window)
+ * suspend it; informational ones (ok, error, pulldown, ...) do nothing.
+ * The reference suspended on every dialog (spec 8.4 #43). */
+static int run_suspend_agent(int argc, char **argv, FILE *out)
+{
+    (void)out;
+    const char *type = NULL, *caption = NULL;
+    for (int i = 0; i + 1 < argc; i++) {
+        if (!strcmp(argv[i], "--dialog"))
+            type = argv[++i];
+        else if (!strcmp(argv[i], "--caption"))
+            caption = argv[++i];
+    }
+    if (!type || !caption || strncmp(caption, "NX - ", 5) != 0) {
+        x2go_complain("expected --dialog <type> --caption \"NX - <session id>\" (called by "
+                      "the X2Go Agent)");
+        return X2GO_FAIL(2);
+    }
+    if (strcmp(type, "yesnosuspend") != 0 && strcmp(type, "yesno") != 0) {
+        x2go_log(LOG_INFO, "agent dialog '%.32s' for %.200s ignored", type, caption + 5);
+        return 0;
+    }
+    const char *sid = caption + 5;
+    if (strlen(sid) > X2GO_SID_MAX || !x2go_is_printable_ascii(sid)) {
+        x2go_complain("malformed session id in the caption");
+        return X2GO_FAIL(2);
+    }
+    struct x2go_ctx c;
+    struct x2go_session s;
+    int rc = open_session(&c, sid, &s);
+    if (rc)
+        return X2GO_FAIL(rc);
+    rc = x2go_suspend(&c, &s);
+    x2go_ctx_close(&c);
+    return rc < 0 ? x2go_cmd_error(1) : 0;
+}
+
+static int run_rmforward(int argc, char **argv, FILE *out)
+{
+    (void)argc;
+    (void)out;
+    struct x2go_ctx c;
+    struct x2go_session s;
+    int rc = open_session(&c, argv[0], &s);
+    if (rc)
+        return X2GO_FAIL(rc);
+    x2go_rmforward(&c, s.sid);
+    x2go_ctx_close(&c);
+    return 0;
+}
+
+/* ---- resume ---------------------------------------------------------- */
+
+struct resume_args {
+    const char *sid, *geometry, *link, *pack, *kbtype, *clipboard;
+    bool setkbd, xinerama, fullscreen;
+};
+
+static int parse_resume(int argc, char **argv, struct resume_args *a)
+{
+    a->sid = argv[0];
+    a->geometry = argv[1];
+    a->link = argv[2];
+    a->pack = argv[3];
+    a->kbtype = argv[5];
+    if (!x2go_valid_geometry(a->geometry)) {
+        x2go_complain("invalid geometry '%s' (use <width>x<height>, fullscreen or empty)",
+                      a->geometry);
+        return -1;
+    }
+    if (!x2go_valid_link(a->link)) {
+        x2go_complain("invalid link '%s' (use modem, isdn, adsl, wan or lan)", a->link);
+        return -1;
+    }
+    if (!x2go_valid_pack(a->pack)) {
+        x2go_complain("invalid pack method '%s' (e.g. 16m-jpeg-9)", a->pack);
+        return -1;
+    }
+    if (!x2go_valid_kbtype(a->kbtype) && strcmp(a->kbtype, "null/null") != 0) {
+        x2go_complain("invalid keyboard type '%s' (use auto or <model>/<layout>)", a->kbtype);
+        return -1;
+    }
+    if (strcmp(argv[6], "0") && strcmp(argv[6], "1")) {
+        x2go_complain("invalid set-keyboard flag '%s' (use 0 or 1)", argv[6]);
+        return -1;
+    }
+    a->setkbd = argv[6][0] == '1';
+    a->clipboard = argc >= 8 && x2go_valid_clipboard(argv[7]) ? argv[7] : "both";
+    if (argc >= 9 && x2go_truthy(argv[8], false) != x2go_truthy(argv[8], true)) {
+        x2go_complain("invalid xinerama flag '%s' (use yes/no or True/False)", argv[8]);
+        return -1;
+    }
+    a->xinerama = argc >= 9 && x2go_truthy(argv[8], false);
+    a->fullscreen = !strcmp(a->geometry, "fullscreen");
+    return 0;
+}
+
+static void client_ip(const struct x2go_session *s, char *out, size_t len)
+{
+    const char *srcs[] = {getenv("SSH_CLIENT"), getenv("SSH_CONNECTION")};
+    for (size_t i = 0; i < X2GO_ARRAY_LEN(srcs); i++) {
+        const char *v = srcs[i];
+        size_t n = v ? strcspn(v, " ") : 0;
+        if (n && n < len) {
+            memcpy(out, v, n);
+            out[n] = '\0';
+            if (x2go_valid_ip(out))
+                return;
+        }
+    }
+    snprintf(out, len, "%s", x2go_valid_ip(s->client) ? s->client : "127.0.0.1");
+}
+
+static void print_ports(FILE *out, int gr, int snd, int fs)
+{
+    fprintf(out, "gr_port=%d\nsound_port=%d\nfs_port=%d\n", gr, snd, fs);
+}
+
+static int resume(struct x2go_ctx *c, struct x2go_session *s, const struct resume_args *a,
+                  FILE *out)
+{
+    const char *sid = s->sid;
+    char dir[PATH_MAX], path[PATH_MAX];
+    if (s->status == 'F' || !x2go_session_agent_alive(c, s)) {
+        x2go_complain("session %s terminated", sid);
+        return X2GO_FAIL(3);
+    }
+    if (x2go_sessdir_open(c->user, c->uid, sid, dir, sizeof dir) < 0)
+        return x2go_cmd_error(3);
+    const unsigned gone = X2GO_STATE_BIT(X2GO_AS_TERMINATING) |
+                          X2GO_STATE_BIT(X2GO_AS_TERMINATED);
+    enum x2go_agent_state st = x2go_agent_state_read(c->user, c->uid, sid);
+    if (gone & X2GO_STATE_BIT(st)) {
+        x2go_complain("session %s terminated", sid);
+        return X2GO_FAIL(3);
+    }
+    /* Still starting, or another client is resuming it: give it a bounded
+     * while to settle (the reference waited forever, spec 8.2 #17). */
+    const unsigned busy = X2GO_STATE_BIT(X2GO_AS_STARTING) | X2GO_STATE_BIT(X2GO_AS_RESUMING);
+    st = x2go_wait_state_leaves(c, sid, busy, START_WAIT_MS);
+    if (busy & X2GO_STATE_BIT(st)) {
+        /* It waits for a client on the port it was given: send this
+         * client there. SIGHUP now would kill a STARTING nxagent. */
+        if (s->gr_port > 0 && x2go_port_listening(s->gr_port)) {
+            x2go_log(LOG_NOTICE, "session %s still %s: client sent to its listening port",
+                     sid, x2go_agent_state_name(st));
+            print_ports(out, s->gr_port, s->sound_port, s->fs_port);
+            return 0;
+        }
+        x2go_complain("session %s is stuck in state %s; terminate it and start a new one",
+                      sid, x2go_agent_state_name(st));
+        return X2GO_FAIL(4);
+    }
+    if (st == X2GO_AS_RUNNING) {
+        /* Take the session over from the client that has it now. */
+        if (x2go_suspend(c, s) < 0)
+            return x2go_cmd_error(4);
+        st = x2go_agent_state_read(c->user, c->uid, sid);
+    }
+    st = x2go_wait_state_leaves(c, sid, X2GO_STATE_BIT(X2GO_AS_SUSPENDING) |
+                                            X2GO_STATE_BIT(X2GO_AS_RUNNING),
+                                SUSPENDING_WAIT_MS);
+    if (st != X2GO_AS_SUSPENDED) {
+        x2go_complain("it is taking too long to suspend the session-to-be-resumed (state %s); "
+                      "it is possible that the session is in a damaged state",
+                      x2go_agent_state_name(st));
+        return X2GO_FAIL(4);
+    }
+    x2go_rmforward(c, sid);
+
+    /* New ports where the old ones were taken meanwhile; status R. */
+    char client[64];
+    client_ip(s, client, sizeof client);
+    int ports[X2GO_MAX_PORTS];
+    if (c->st->ops->resume(c->st, sid, client, x2go_random_port(), ports) != 0) {
+        x2go_complain("Unable to find free port or resume the session in the database: %s",
+                      x2go_err());
+        return X2GO_FAIL(6);
+    }
+
+    char old[4096], line[4096];
+    struct x2go_options_update u = {
+        .link = a->link, .pack = a->pack,
+        .kbtype = (a->setkbd && strcmp(a->kbtype, "auto")) ? a->kbtype : "null/null",
+        .geometry = a->geometry, .clipboard = a->clipboard, .xinerama = a->xinerama,
+        .fullscreen = a->fullscreen, .gr_port = ports[0],
+    };
+    if (x2go_fmt(path, sizeof path, "%s/options", dir) < 0 ||
+        x2go_read_file(path, old, sizeof old) < 0 ||
+        x2go_options_rewrite(old, &u, line, sizeof line) < 0 ||
+        x2go_write_file_atomic(path, line, strlen(line), 0600) < 0) {
+        c->st->ops->change_status(c->st, sid, 'S');
+        return x2go_cmd_error(6);
+    }
+
+    x2go_run_hooks(sid, "pre-resume", NULL);
+    /* The agent writes a fresh keyboard file for the new client. */
+    if (x2go_fmt(path, sizeof path, "%s/keyboard", dir) >= 0 && rmdir(path) < 0 &&
+        errno == ENOTDIR)
+        unlink(path);
+    x2go_ssh_agent_link(dir, false);
+
+    /* nxagent drops a SIGHUP that arrives while it is still finishing a
+     * suspend (observed right after the state file says SUSPENDED): when
+     * the state does not move on, signal again, a bounded number of times. */
+    int wait_ms = 300;
+    for (int i = 0;; i++) {
+        if (kill((pid_t)s->agent_pid, SIGHUP) < 0) {
+            x2go_complain("ERROR: failed to resume session with ID %s: %s", sid,
+                          strerror(errno));
+            x2go_log(LOG_ERR, "ERROR: failed to resume session with ID %s", sid);
+            c->st->ops->change_status(c->st, sid, 'F');
+            x2go_run_hooks(sid, "fail-resume", NULL);
+            return X2GO_FAIL(1);
+        }
+        st = x2go_wait_state_leaves(c, sid, X2GO_STATE_BIT(X2GO_AS_SUSPENDED), wait_ms);
+        if (st != X2GO_AS_SUSPENDED || i == 4)
+            break;
+        wait_ms *= 2;
+    }
+    /* The client connects as soon as it reads the ports. */
+    if (x2go_wait_listen(ports[0], RESUME_LISTEN_MS, 0) < 0) {
+        st = x2go_agent_state_read(c->user, c->uid, sid);
+        x2go_complain("ERROR: failed to resume session with ID %s: the agent is not listening "
+                      "on port %d (state %s)", sid, ports[0], x2go_agent_state_name(st));
+        x2go_log(LOG_ERR, "ERROR: failed to resume session with ID %s", sid);
+        if (st == X2GO_AS_SUSPENDED || st == X2GO_AS_SUSPENDING)
+            c->st->ops->change_status(c->st, sid, 'S');
+        x2go_run_hooks(sid, "fail-resume", NULL);
+        return X2GO_FAIL(1);
+    }
+    x2go_log(LOG_NOTICE, "client %s has successfully resumed session with ID %s", client, sid);
+    if (a->setkbd && !strcmp(a->kbtype, "auto")) {
+        char disp[32];
+        snprintf(disp, sizeof disp, ":%d.0", s->display);
+        if (setenv("DISPLAY", disp, 1) == 0)
+            x2go_run_optional("/usr/bin/x2gosetkeyboard", sid, 0, NULL);
+    }
+    x2go_run_hooks(sid, "post-resume", NULL);
+    x2go_write_sshd_pid(dir);
+    print_ports(out, ports[0], ports[1], ports[2]);
+    return 0;
+}
+
+static int run_resume(int argc, char **argv, FILE *out)
+{
+    struct resume_args a;
+    if (parse_resume(argc, argv, &a) < 0)
+        return X2GO_FAIL(2);
+    struct x2go_ctx c;
+    struct x2go_session s;
+    int rc = open_session(&c, a.sid, &s);
+    if (rc)
+        return X2GO_FAIL(rc);
+    rc = resume(&c, &s, &a, out);
+    x2go_ctx_close(&c);
+    return rc;
+}
+
+X2GO_COMMAND(suspend, "x2gosuspend-session", X2GO_BIN, "<session id>", 0, 1, 0, run_suspend);
+X2GO_COMMAND(terminate, "x2goterminate-session", X2GO_BIN, "<session id>", 0, 1, 0,
+             run_terminate);
+X2GO_COMMAND(resume, "x2goresume-session", X2GO_BIN,
+             "<session id> <geometry> <link> <pack> <kblayout> <kbtype> <setkbd> "
+             "[<clipboard> [<xinerama>]]",
+             7, 9, 0, run_resume);
+X2GO_COMMAND(suspendagent, "x2gosuspend-agent", X2GO_LIBEXEC,
+             "--dialog <type> --caption \"NX - <session id>\" ...", 0, -1, X2GO_CMD_RAW_ARGS,
+             run_suspend_agent);
+X2GO_COMMAND(rmforward, "x2gormforward", X2GO_LIBEXEC, "<session id>", 1, 1, 0, run_rmforward);

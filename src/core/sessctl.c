@@ -1,0 +1,345 @@
+#include "sessctl.h"
+#include "hooks.h"
+#include "log.h"
+#include "proc.h"
+#include "sessfiles.h"
+#include "util.h"
+
+#include <errno.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define SUSPEND_WAIT_MS 5000
+#define TERMINATE_WAIT_MS 2000
+
+int x2go_ctx_open(struct x2go_ctx *c)
+{
+    memset(c, 0, sizeof *c);
+    c->uid = getuid();
+    if (x2go_caller_name(c->user, sizeof c->user) < 0 || x2go_home(c->home, sizeof c->home) < 0 ||
+        x2go_hostname(c->host, sizeof c->host) < 0)
+        return -1;
+    c->st = x2go_store_open();
+    return c->st ? 0 : -1;
+}
+
+void x2go_ctx_close(struct x2go_ctx *c)
+{
+    x2go_store_close(c->st);
+    c->st = NULL;
+}
+
+int x2go_ctx_session(struct x2go_ctx *c, const char *sid, struct x2go_session *s)
+{
+    if (x2go_sid_parse(sid, NULL) < 0) {
+        x2go_complain("%s", x2go_err());
+        return 2;
+    }
+    int rc = c->st->ops->get(c->st, sid, s);
+    if (rc == 1) {
+        x2go_complain("no session %s of user %s (see x2golistsessions)", sid, c->user);
+        return 1;
+    }
+    if (rc < 0) {
+        x2go_complain("%s", x2go_err());
+        return 1;
+    }
+    /* Root acting on another user's session (the clean-up daemon runs us
+     * as the user, but an administrator may not): use the owner's files. */
+    if (c->uid == 0 && strcmp(s->uname, c->user) != 0) {
+        struct passwd *pw = getpwnam(s->uname);
+        if (!pw) {
+            x2go_complain("the owner %s of session %s has no passwd entry", s->uname, sid);
+            return 1;
+        }
+        snprintf(c->user, sizeof c->user, "%s", s->uname);
+        snprintf(c->home, sizeof c->home, "%s", pw->pw_dir);
+        c->uid = pw->pw_uid;
+    }
+    return 0;
+}
+
+const char *x2go_sid_arg(int argc, char **argv)
+{
+    const char *sid = argc == 1 ? argv[0] : getenv("X2GO_SESSION");
+    if (!sid || !*sid) {
+        x2go_complain("needs <X2GO-SESSION> as first argument. Alternatively, you can set "
+                      "$X2GO_SESSION with the correct session name");
+        return NULL;
+    }
+    return sid;
+}
+
+bool x2go_session_agent_alive(const struct x2go_ctx *c, const struct x2go_session *s)
+{
+    return s->agent_pid != X2GO_NULL_INT && strcmp(s->server, c->host) == 0 &&
+           x2go_agent_alive((pid_t)s->agent_pid, s->sid, c->uid);
+}
+
+static void sleep_ms(int ms)
+{
+    struct timespec t = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&t, NULL);
+}
+
+static long now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec * 1000L + t.tv_nsec / 1000000L;
+}
+
+enum x2go_agent_state x2go_wait_state_leaves(const struct x2go_ctx *c, const char *sid,
+                                             unsigned mask, int timeout_ms)
+{
+    long end = now_ms() + timeout_ms, unknown_since = 0;
+    for (;;) {
+        enum x2go_agent_state st = x2go_agent_state_read(c->user, c->uid, sid);
+        long now = now_ms();
+        /* The agent rewrites the file in place: an empty read is a state
+         * change in progress, unless it stays that way. */
+        if (st == X2GO_AS_UNKNOWN) {
+            if (!unknown_since)
+                unknown_since = now;
+            if (now - unknown_since < 300 && now < end) {
+                sleep_ms(2);
+                continue;
+            }
+        } else {
+            unknown_since = 0;
+        }
+        if (!(mask & X2GO_STATE_BIT(st)) || now >= end)
+            return st;
+        sleep_ms(5);
+    }
+}
+
+void x2go_run_optional(const char *path, const char *arg, int timeout_ms, char *const envp[])
+{
+    if (access(path, X_OK) < 0)
+        return;
+    char *argv[] = {(char *)path, (char *)arg, NULL};
+    struct x2go_spawn_opts o = {.envp = envp, .in_fd = -1, .out_fd = -1, .err_fd = -1,
+                                .new_session = timeout_ms == 0};
+    pid_t pid = x2go_spawn(path, argv, &o);
+    if (pid <= 0 || timeout_ms == 0)
+        return;
+    int st;
+    if (x2go_wait_timeout(pid, timeout_ms, &st) < 0) {
+        kill(pid, SIGKILL);
+        waitpid(pid, &st, 0);
+        x2go_log(LOG_WARNING, "%s %s did not finish in time and was killed", path, arg);
+    }
+}
+
+static void session_dir(const struct x2go_ctx *c, const char *sid, char *dir, size_t len)
+{
+    if (x2go_sessdir_open(c->user, c->uid, sid, dir, len) < 0)
+        dir[0] = '\0';
+}
+
+int x2go_suspend(struct x2go_ctx *c, const struct x2go_session *s)
+{
+    char dir[PATH_MAX];
+    if (s->status == 'F') {
+        x2go_log(LOG_NOTICE, "session with ID %s has ended, nothing to suspend", s->sid);
+        return 0;
+    }
+    x2go_run_hooks(s->sid, "pre-suspend", NULL);
+    x2go_run_optional("/usr/bin/x2goumount-session", s->sid, 10000, NULL);
+    enum x2go_agent_state st = x2go_agent_state_read(c->user, c->uid, s->sid);
+    int rc = 0;
+    bool alive = x2go_session_agent_alive(c, s);
+    if (alive && (st == X2GO_AS_RUNNING || st == X2GO_AS_RESUMING)) {
+        if (kill((pid_t)s->agent_pid, SIGHUP) == 0) {
+            /* Until the agent leaves RUNNING the lists would flip the
+             * status straight back to R: wait for it, briefly. */
+            x2go_wait_state_leaves(c, s->sid,
+                                   X2GO_STATE_BIT(X2GO_AS_RUNNING) |
+                                       X2GO_STATE_BIT(X2GO_AS_RESUMING),
+                                   SUSPEND_WAIT_MS);
+            x2go_log(LOG_NOTICE, "session with ID %s has been suspended successfully", s->sid);
+            x2go_run_hooks(s->sid, "post-suspend", NULL);
+            c->st->ops->change_status(c->st, s->sid, 'S');
+        } else {
+            x2go_seterr("ERROR: failed to suspend session with ID %s: %s", s->sid,
+                        strerror(errno));
+            x2go_log(LOG_ERR, "%s", x2go_err());
+            x2go_run_hooks(s->sid, "fail-suspend", NULL);
+            c->st->ops->change_status(c->st, s->sid, 'F');
+            rc = -1;
+        }
+    } else if (alive && (st == X2GO_AS_SUSPENDING || st == X2GO_AS_SUSPENDED)) {
+        if (s->status != 'S')
+            c->st->ops->change_status(c->st, s->sid, 'S');
+    } else {
+        x2go_log(LOG_NOTICE, "session with ID %s is not in running state (%s%s)", s->sid,
+                 x2go_agent_state_name(st), alive ? "" : ", agent gone");
+    }
+    session_dir(c, s->sid, dir, sizeof dir);
+    if (dir[0])
+        x2go_ssh_agent_link(dir, true);
+    return rc;
+}
+
+/* The process group x2goruncommand recorded in cmd.pid. */
+static void kill_runcommand(const struct x2go_ctx *c, const char *dir)
+{
+    char path[PATH_MAX], buf[32];
+    long pid;
+    if (!dir[0] || x2go_fmt(path, sizeof path, "%s/cmd.pid", dir) < 0 ||
+        x2go_read_file(path, buf, sizeof buf) <= 0)
+        return;
+    buf[strcspn(buf, "\r\n ")] = '\0';
+    if (x2go_parse_long(buf, 2, 4194304, &pid) < 0)
+        return;
+    struct stat st;
+    snprintf(path, sizeof path, "/proc/%ld", pid);
+    if (stat(path, &st) < 0 || (c->uid != 0 && st.st_uid != c->uid))
+        return;
+    /* We may be inside that group ourselves (a script in the session
+     * calls us): do not let the signal stop us half-way. */
+    signal(SIGTERM, SIG_IGN);
+    if (kill(-(pid_t)pid, SIGTERM) < 0 && errno == ESRCH)
+        kill((pid_t)pid, SIGTERM);
+}
+
+/* The display's lock file and socket of a killed agent, only when the
+ * lock still names that agent and both belong to the session's owner. */
+static void remove_x_files(const struct x2go_ctx *c, const struct x2go_session *s)
+{
+    char lock[64], sock[64], buf[32];
+    struct stat st;
+    snprintf(lock, sizeof lock, "/tmp/.X%d-lock", s->display);
+    snprintf(sock, sizeof sock, "/tmp/.X11-unix/X%d", s->display);
+    if (lstat(lock, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != c->uid ||
+        x2go_read_file(lock, buf, sizeof buf) <= 0 || atol(buf) != s->agent_pid)
+        return;
+    if (lstat(sock, &st) == 0 && S_ISSOCK(st.st_mode) && st.st_uid == c->uid)
+        unlink(sock);
+    unlink(lock);
+}
+
+void x2go_terminate(struct x2go_ctx *c, const struct x2go_session *s)
+{
+    char dir[PATH_MAX];
+    session_dir(c, s->sid, dir, sizeof dir);
+    x2go_run_hooks(s->sid, "pre-terminate", NULL);
+    x2go_run_optional("/usr/bin/x2goumount-session", s->sid, 10000, NULL);
+    kill_runcommand(c, dir);
+    bool alive = x2go_session_agent_alive(c, s);
+    if (alive && kill((pid_t)s->agent_pid, SIGTERM) == 0) {
+        x2go_log(LOG_NOTICE, "session with ID %s has been terminated successfully", s->sid);
+        x2go_run_hooks(s->sid, "post-terminate", NULL);
+    } else {
+        /* No stderr on purpose (spec 2.1.5): some clients trip over it. */
+        x2go_log(alive ? LOG_ERR : LOG_NOTICE, "%s to terminate session with ID %s",
+                 alive ? "ERROR: failed" : "no agent left", s->sid);
+        if (alive)
+            x2go_run_hooks(s->sid, "fail-terminate", NULL);
+    }
+    if (s->status != 'F')
+        c->st->ops->change_status(c->st, s->sid, 'F');
+    /* Give the agent a moment to go, so its files are not rewritten after
+     * we removed them; then clean up what the reference left behind. */
+    long end = now_ms() + TERMINATE_WAIT_MS;
+    while (alive && now_ms() < end && x2go_session_agent_alive(c, s))
+        sleep_ms(5);
+    /* An agent waiting for a client to resume ignores SIGTERM (observed):
+     * terminate means terminate. Its X socket and lock stay behind then. */
+    if (alive && x2go_session_agent_alive(c, s)) {
+        x2go_log(LOG_WARNING, "agent %ld of %s ignored SIGTERM, killing it", s->agent_pid,
+                 s->sid);
+        kill((pid_t)s->agent_pid, SIGKILL);
+        end = now_ms() + 1000;
+        while (now_ms() < end && x2go_session_agent_alive(c, s))
+            sleep_ms(5);
+        if (!x2go_session_agent_alive(c, s))
+            remove_x_files(c, s);
+    }
+    if (dir[0])
+        x2go_ssh_agent_link(dir, true);
+    if (c->uid == getuid() && strcmp(s->server, c->host) == 0) {
+        char xauthority[PATH_MAX];
+        if (x2go_xauthority(c->home, xauthority, sizeof xauthority) == 0 &&
+            x2go_xauth(xauthority, c->host, s->display, NULL) < 0)
+            x2go_log(LOG_WARNING, "session %s: %s", s->sid, x2go_err());
+    }
+    if (strcmp(s->server, c->host) == 0 &&
+        x2go_sessfiles_remove(c->home, c->user, c->uid, s->sid) < 0)
+        x2go_log(LOG_WARNING, "session %s: %s", s->sid, x2go_err());
+}
+
+/* pid is one of our ancestors (our own connection's sshd, say). */
+static bool is_ancestor(pid_t pid)
+{
+    pid_t p = getpid();
+    for (int depth = 0; p > 1 && depth < 64; depth++) {
+        if (p == pid)
+            return true;
+        char path[64], buf[2048];
+        snprintf(path, sizeof path, "/proc/%d/status", (int)p);
+        if (x2go_read_file(path, buf, sizeof buf) <= 0)
+            return false;
+        char *pp = strstr(buf, "\nPPid:");
+        if (!pp)
+            return false;
+        p = (pid_t)strtol(pp + 6, NULL, 10);
+    }
+    return false;
+}
+
+static bool is_sshd_of(pid_t pid, uid_t uid)
+{
+    char path[64], buf[PATH_MAX];
+    struct stat st;
+    snprintf(path, sizeof path, "/proc/%d", (int)pid);
+    if (stat(path, &st) < 0 || (uid != 0 && st.st_uid != uid))
+        return false;
+    snprintf(path, sizeof path, "/proc/%d/exe", (int)pid);
+    ssize_t n = readlink(path, buf, sizeof buf - 1);
+    if (n > 0) {
+        buf[n] = '\0';
+        return !strcmp(buf, "/usr/sbin/sshd");
+    }
+    /* sshd's privilege-separated child is not dumpable, so its exe link
+     * is unreadable even for its owner: fall back to its name. */
+    snprintf(path, sizeof path, "/proc/%d/comm", (int)pid);
+    if (x2go_read_file(path, buf, 64) <= 0)
+        return false;
+    buf[strcspn(buf, "\n")] = '\0';
+    return !strcmp(buf, "sshd");
+}
+
+void x2go_rmforward(const struct x2go_ctx *c, const char *sid)
+{
+    char dir[PATH_MAX], path[PATH_MAX], buf[256];
+    session_dir(c, sid, dir, sizeof dir);
+    if (!dir[0] || x2go_fmt(path, sizeof path, "%s/sshd.pid", dir) < 0)
+        return;
+    ssize_t n = x2go_read_file(path, buf, sizeof buf);
+    unlink(path);
+    if (n <= 0)
+        return;
+    /* The last word is the pid ("PPid:\t1234"). */
+    char *end = buf + strlen(buf);
+    while (end > buf && (end[-1] == '\n' || end[-1] == ' ' || end[-1] == '\t'))
+        *--end = '\0';
+    char *w = end;
+    while (w > buf && w[-1] >= '0' && w[-1] <= '9')
+        w--;
+    long pid;
+    if (x2go_parse_long(w, 2, 4194304, &pid) < 0)
+        return;
+    if (is_ancestor((pid_t)pid) || !is_sshd_of((pid_t)pid, c->uid))
+        return;
+    if (kill((pid_t)pid, SIGTERM) == 0)
+        x2go_log(LOG_INFO, "session %s: ended the previous connection (sshd %ld)", sid, pid);
+}

@@ -1,0 +1,63 @@
+/* Session control shared by the lifecycle commands: who is calling, the
+ * caller's own session row, suspend, terminate, the old connection's
+ * sshd (x2gormforward) and bounded waits on the agent's state file. */
+#ifndef X2GO_SESSCTL_H
+#define X2GO_SESSCTL_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "agent.h"
+#include "session.h"
+#include "store.h"
+
+struct x2go_ctx {
+    struct x2go_store *st;
+    char user[X2GO_USER_MAX + 1];
+    char home[PATH_MAX];
+    char host[256];
+    uid_t uid;
+};
+
+/* Caller identity, home, host name and the store. -1 with the error set. */
+int x2go_ctx_open(struct x2go_ctx *c);
+void x2go_ctx_close(struct x2go_ctx *c);
+
+/* The caller's session sid: 0 found; otherwise one clear line was
+ * printed and the exit status is returned (2 malformed id, 1 unknown or
+ * another user's, 1 database error). */
+int x2go_ctx_session(struct x2go_ctx *c, const char *sid, struct x2go_session *s);
+
+/* The sid argument of suspend/terminate: argv[0] when there is exactly one
+ * argument, else $X2GO_SESSION; NULL (after the reference's usage line)
+ * when neither gives one. */
+const char *x2go_sid_arg(int argc, char **argv);
+
+bool x2go_session_agent_alive(const struct x2go_ctx *c, const struct x2go_session *s);
+
+/* Wait (at most timeout_ms) while the state file shows one of the states
+ * in the mask (bit 1 << state); returns the last state read. */
+enum x2go_agent_state x2go_wait_state_leaves(const struct x2go_ctx *c, const char *sid,
+                                             unsigned mask, int timeout_ms);
+#define X2GO_STATE_BIT(s) (1u << (s))
+
+/* x2gosuspend-session: 0 done (or nothing to do), -1 failed (error set,
+ * status F). Suspends only a RUNNING or RESUMING agent; a STARTING one is
+ * left alone (nxagent dies on SIGHUP before a client connected). */
+int x2go_suspend(struct x2go_ctx *c, const struct x2go_session *s);
+
+/* x2goterminate-session: the runcommand process group, the agent, status
+ * F, then the session's files and xauth entries. Always completes. */
+void x2go_terminate(struct x2go_ctx *c, const struct x2go_session *s);
+
+/* x2gormforward: SIGTERM the sshd recorded in the session's sshd.pid,
+ * only if that process is an sshd of this user and not one of our own
+ * ancestors. The file is removed. */
+void x2go_rmforward(const struct x2go_ctx *c, const char *sid);
+
+/* Run an optional helper of another package (x2goumount-session,
+ * x2gosetkeyboard) when installed; wait at most timeout_ms (0: detach). */
+void x2go_run_optional(const char *path, const char *arg, int timeout_ms, char *const envp[]);
+
+#endif

@@ -1,0 +1,572 @@
+"""Shared helpers for the integration tests (stdlib only, run as root).
+
+The tests run against the INSTALLED commands and the real session
+database. Rows are seeded straight into /var/lib/x2go/x2go_sessions the
+way the reference writes them; fake agents are processes of the test user
+whose argv holds the element "X2GO-<sid>". Everything a test creates is
+removed again by the fixture that created it.
+"""
+
+import contextlib
+import grp
+import hashlib
+import os
+import pwd
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import time
+
+DB = '/var/lib/x2go/x2go_sessions'
+DBDIR = '/var/lib/x2go'
+DBGROUP = 'x2gouser'
+LIB = '/usr/lib/x2go'
+HELPER = LIB + '/x2go-sqlite-helper'
+SERVER_CONF = '/etc/x2go/x2goserver.conf'
+SQL_CONF = '/etc/x2go/x2gosql/sql'
+USER_A = 'x2goita'
+USER_B = 'x2goitb'
+HOST = socket.gethostname()
+RUNUSER = '/usr/sbin/runuser'
+ENV = {'PATH': '/usr/local/bin:/usr/bin:/bin', 'LANG': 'C', 'LC_ALL': 'C'}
+COOKIE_A = '3ebbe794a3494f5ad424bce6f8617c8b'
+COOKIE_B = '0123456789abcdef0123456789abcdef'
+
+# Displays used by these tests: high enough not to meet real sessions.
+DISPLAY_BASE = 8700
+
+# The reference schema, as x2godbadmin --createdb (Perl) creates it
+# (spec 3.2), statement by statement.
+REFERENCE_SCHEMA = [
+    """create table sessions(
+              session_id varchar(500) primary key,
+              display integer not null,
+              uname varchar(100) not null,
+              server varchar(100) not null,
+              client inet,
+              status char(1) not null default 'R',
+              init_time timestamp not null default CURRENT_TIMESTAMP,
+              last_time timestamp not null default CURRENT_TIMESTAMP,
+              cookie char(33),
+              agent_pid int,
+              gr_port int,
+              sound_port int,
+              fs_port int,
+              tekictrl_port int,
+              tekidata_port int,
+              unique(display)
+              )""",
+    "create table messages(mess_id varchar(20) primary key, message text)",
+    "create table user_messages(mess_id varchar(20) not null, uname varchar(100) not null)",
+    """create table used_ports(
+              server varchar(100) not null,
+              session_id varchar(500) references sessions on delete cascade,
+              port integer primary key
+              )""",
+    """create table mounts(
+              session_id varchar(500) references sessions on delete restrict,
+              path varchar(512) not null,
+              client inet not null,
+              primary key(path,client)
+              )""",
+    """CREATE TRIGGER fkd_mounts_session_id
+              BEFORE DELETE ON sessions
+              FOR EACH ROW BEGIN
+                  SELECT RAISE(ABORT, 'delete on table "sessions" violates foreign key on table "mounts"')
+                  WHERE (SELECT session_id FROM mounts WHERE session_id = OLD.session_id) IS NOT NULL;
+              END""",
+    """CREATE TRIGGER fkd_ports_session_id
+              BEFORE DELETE ON sessions
+              FOR EACH ROW BEGIN
+                  DELETE FROM used_ports WHERE session_id = OLD.session_id;
+              END""",
+]
+
+REFERENCE_COLUMNS = [
+    ('session_id', 'varchar(500)'), ('display', 'integer'), ('uname', 'varchar(100)'),
+    ('server', 'varchar(100)'), ('client', 'inet'), ('status', 'char(1)'),
+    ('init_time', 'timestamp'), ('last_time', 'timestamp'), ('cookie', 'char(33)'),
+    ('agent_pid', 'int'), ('gr_port', 'int'), ('sound_port', 'int'), ('fs_port', 'int'),
+    ('tekictrl_port', 'int'), ('tekidata_port', 'int'),
+]
+
+
+def ensure_users():
+    for u in (USER_A, USER_B):
+        try:
+            pwd.getpwnam(u)
+        except KeyError:
+            subprocess.run(['useradd', '-m', '-s', '/bin/bash', u], check=True,
+                           stdout=subprocess.DEVNULL)
+
+
+def uid_of(user):
+    return pwd.getpwnam(user).pw_uid
+
+
+def check(cond, msg):
+    if not cond:
+        raise AssertionError(msg)
+
+
+def eq(got, want, what):
+    if got != want:
+        raise AssertionError('%s: got %r, want %r' % (what, got, want))
+
+
+# ---------------------------------------------------------------- commands
+
+class Result:
+    def __init__(self, argv, user, rc, out, err):
+        self.argv, self.user, self.rc, self.out, self.err = argv, user, rc, out, err
+
+    def __repr__(self):
+        return '%s%s: rc=%d stdout=%r stderr=%r' % (
+            '[%s] ' % self.user if self.user else '', ' '.join(map(_show, self.argv))[:200],
+            self.rc, self.out[:300], self.err[:300])
+
+
+def _show(a):
+    if isinstance(a, bytes):
+        a = a.decode('utf-8', 'backslashreplace')
+    return a if len(a) < 60 else a[:40] + '...(%d chars)' % len(a)
+
+
+def run(argv, user=None, timeout=60, env=None):
+    """Run argv (as user via runuser when given); capture everything."""
+    full = list(argv)
+    if user and user != 'root':
+        full = [RUNUSER, '-u', user, '--'] + full
+    p = subprocess.run(full, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, env=env or ENV, timeout=timeout)
+    return Result(list(argv), user, p.returncode, p.stdout, p.stderr)
+
+
+def ok(r, what=''):
+    """The command succeeded and said nothing on stderr."""
+    check(r.rc == 0 and r.err == b'', 'expected success %s: %r' % (what, r))
+    return r
+
+
+def one_error_line(r, what=''):
+    """Failure the way DESIGN.md 2.9 wants it: non-zero exit, nothing on
+    stdout, exactly one printable line on stderr."""
+    check(r.rc != 0, 'expected failure %s, got exit 0: %r' % (what, r))
+    check(r.out == b'', 'stdout not empty on failure %s: %r' % (what, r))
+    check(r.err.endswith(b'\n') and r.err.count(b'\n') == 1 and len(r.err) > 1,
+          'expected exactly one stderr line %s: %r' % (what, r))
+    line = r.err[:-1]
+    check(all(0x20 <= c < 0x7f for c in line),
+          'stderr line has control or non-ASCII bytes %s: %r' % (what, r))
+    check(b'AddressSanitizer' not in r.err and b'runtime error' not in r.err,
+          'sanitizer report %s: %r' % (what, r))
+    return line.decode()
+
+
+# ---------------------------------------------------------------- database
+
+@contextlib.contextmanager
+def db(path=DB):
+    """A connection to the session database. Files SQLite creates next to
+    it (-wal, -shm) must stay usable by the helper: create them with group
+    x2gouser and mode 0660, as the helper itself does."""
+    gid = grp.getgrnam(DBGROUP).gr_gid
+    old_mask = os.umask(0o007)
+    old_egid = os.getegid()
+    os.setegid(gid)
+    try:
+        con = sqlite3.connect(path, timeout=30, isolation_level=None)
+        try:
+            yield con
+        finally:
+            con.close()
+    finally:
+        os.setegid(old_egid)
+        os.umask(old_mask)
+
+
+def sql(query, params=(), path=DB):
+    with db(path) as con:
+        return con.execute(query, params).fetchall()
+
+
+def snapshot(path=DB):
+    """Full logical dump plus the bytes of the database file (after a
+    checkpoint, so that what is in the WAL is in the file)."""
+    with db(path) as con:
+        con.execute('PRAGMA wal_checkpoint(TRUNCATE)')
+        dump = '\n'.join(con.iterdump())
+    with open(path, 'rb') as f:
+        digest = hashlib.sha256(f.read()).hexdigest()
+    return digest, dump
+
+
+def _diff(before, after):
+    b, a = set(before[1].splitlines()), set(after[1].splitlines())
+    return ['+' + l for l in after[1].splitlines() if l not in b] + \
+        ['-' + l for l in before[1].splitlines() if l not in a]
+
+
+def _foreign(line):
+    """A dump line about a row of some other user (real sessions, other
+    developers' tests) rather than the schema or the test users' rows."""
+    body = line[1:]
+    return (body.startswith(('INSERT INTO "sessions"', 'INSERT INTO "used_ports"',
+                             'INSERT INTO "mounts"'))
+            and USER_A not in body and USER_B not in body)
+
+
+def same_db(before, after, what):
+    """Strict: the dump and the file bytes must be identical."""
+    if before == after:
+        return
+    diff = _diff(before, after)
+    if diff:
+        raise AssertionError('database changed by %s: %s' % (what, ' | '.join(diff[:6])))
+    raise AssertionError('database file bytes changed by %s (same rows)' % what)
+
+
+def unchanged(action, what, tries=6):
+    """Run action() and show that it left the database byte-identical.
+    The database is shared with real sessions and other test suites: when
+    the only differences are other users' rows (or bytes with the same
+    rows), that was someone else; try again. A difference in the schema or
+    in the test users' rows fails at once."""
+    for _ in range(tries):
+        before = snapshot()
+        result = action()
+        after = snapshot()
+        if before == after:
+            return result
+        diff = _diff(before, after)
+        mine = [l for l in diff if not _foreign(l)]
+        if mine:
+            raise AssertionError('database changed by %s: %s' % (what, ' | '.join(mine[:6])))
+        time.sleep(0.2)
+    return result  # only other users' rows kept changing meanwhile
+
+
+def daemon_running():
+    """Is a clean-up daemon (x2gocleansessions) reconciling this host's
+    rows right now? It does what x2golistsessions does, often first."""
+    for d in os.listdir('/proc'):
+        if not d.isdigit():
+            continue
+        try:
+            with open('/proc/%s/cmdline' % d, 'rb') as f:
+                argv = f.read().split(b'\0')
+        except OSError:
+            continue
+        if argv and os.path.basename(argv[0]) == b'x2gocleansessions':
+            return True
+    return False
+
+
+def now_local():
+    return sql("SELECT datetime('now','localtime')")[0][0]
+
+
+def age_now(init_time_text):
+    return sql("SELECT strftime('%s','now','localtime') - strftime('%s',?)",
+               (init_time_text,))[0][0]
+
+
+def row(sid):
+    r = sql('SELECT session_id, display, uname, server, client, status, init_time, last_time,'
+            ' cookie, agent_pid, gr_port, sound_port, fs_port, tekictrl_port, tekidata_port'
+            ' FROM sessions WHERE session_id=?', (sid,))
+    return r[0] if r else None
+
+
+def status_of(sid):
+    r = sql('SELECT status FROM sessions WHERE session_id=?', (sid,))
+    return r[0][0] if r else None
+
+
+def fix_db_perms(path=DB):
+    gid = grp.getgrnam(DBGROUP).gr_gid
+    for p in (path, path + '-wal', path + '-shm'):
+        if os.path.exists(p):
+            os.chown(p, 0, gid)
+            os.chmod(p, 0o660)
+
+
+@contextlib.contextmanager
+def swapped_db(new_path=None):
+    """Move the live database (and its -wal/-shm/-journal) aside, put
+    new_path in its place (or nothing), and restore it in any case."""
+    with db() as con:
+        con.execute('PRAGMA wal_checkpoint(TRUNCATE)')
+    suffixes = ['', '-wal', '-shm', '-journal']
+    tag = '.itbak%d' % os.getpid()
+    moved = []
+    try:
+        for s in suffixes:
+            if os.path.exists(DB + s):
+                os.rename(DB + s, DB + s + tag)
+                moved.append(s)
+        if new_path:
+            shutil.copyfile(new_path, DB)
+            fix_db_perms()
+        yield
+    finally:
+        for s in suffixes:
+            if os.path.lexists(DB + s):
+                os.unlink(DB + s)
+        for s in moved:
+            os.rename(DB + s + tag, DB + s)
+
+
+def make_reference_db(path, with_teki=True):
+    """A database file made the way the reference's x2godbadmin does
+    (rollback journal, reference DDL)."""
+    if os.path.exists(path):
+        os.unlink(path)
+    con = sqlite3.connect(path, isolation_level=None)
+    for stmt in REFERENCE_SCHEMA:
+        if not with_teki and stmt.startswith('create table sessions'):
+            stmt = stmt.replace('tekictrl_port int,', '').replace('tekidata_port int,', '')
+        con.execute(stmt)
+    con.close()
+
+
+# ---------------------------------------------------------------- sessions
+
+def sid_for(user, display, epoch=None, cmd='XFCE', typ='D', suffix=''):
+    return '%s-%d-%d_st%s%s_dp24%s' % (user, display, epoch or int(time.time()), typ, cmd,
+                                       suffix)
+
+
+class Sessions:
+    """Seeds sessions for the test users and removes all traces again."""
+
+    def __init__(self):
+        ensure_users()
+        self.sids, self.procs, self.dirs = [], [], []
+        self.next_display = DISPLAY_BASE
+        self.purge()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    @staticmethod
+    def purge():
+        """Rows of the test users left by an interrupted earlier run."""
+        with db() as con:
+            con.execute('DELETE FROM mounts WHERE session_id IN (SELECT session_id FROM'
+                        ' sessions WHERE uname IN (?,?))', (USER_A, USER_B))
+            con.execute('DELETE FROM used_ports WHERE session_id IN (SELECT session_id FROM'
+                        ' sessions WHERE uname IN (?,?))', (USER_A, USER_B))
+            con.execute('DELETE FROM sessions WHERE uname IN (?,?)', (USER_A, USER_B))
+        for u in (USER_A, USER_B):
+            shutil.rmtree('/tmp/.x2go-%s' % u, ignore_errors=True)
+
+    def display(self):
+        self.next_display += 1
+        return self.next_display
+
+    def agent(self, user, sid):
+        """A fake agent: a process of user with argv element X2GO-<sid>.
+        Returns its pid (the process of the user, not runuser's)."""
+        p = subprocess.Popen([RUNUSER, '-u', user, '--', '/usr/bin/python3', '-c',
+                              'import time; time.sleep(600)', 'X2GO-' + sid],
+                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL, start_new_session=True, env=ENV)
+        self.procs.append(p)
+        uid = uid_of(user)
+        want = ('X2GO-' + sid).encode()
+        deadline = time.time() + 15
+        while time.time() < deadline:
+            for d in os.listdir('/proc'):
+                if not d.isdigit():
+                    continue
+                try:
+                    if os.stat('/proc/' + d).st_uid != uid:
+                        continue
+                    with open('/proc/%s/cmdline' % d, 'rb') as f:
+                        if want in f.read().split(b'\0'):
+                            return int(d)
+                except OSError:
+                    continue
+            time.sleep(0.02)
+        raise AssertionError('fake agent for %s did not start' % sid)
+
+    def dead_pid(self, user, sid):
+        """The pid of an agent that has exited."""
+        pid = self.agent(user, sid)
+        os.kill(pid, signal.SIGKILL)
+        p = self.procs.pop()
+        p.wait(timeout=15)
+        deadline = time.time() + 5
+        while os.path.exists('/proc/%d' % pid) and time.time() < deadline:
+            time.sleep(0.02)
+        return pid
+
+    def state(self, user, sid, text):
+        """/tmp/.x2go-<user>/C-<sid>/state, owned by user, dirs 0700."""
+        uid, gid = pwd.getpwnam(user).pw_uid, pwd.getpwnam(user).pw_gid
+        top = '/tmp/.x2go-%s' % user
+        if not os.path.isdir(top):
+            os.mkdir(top, 0o700)
+            self.dirs.append(top)
+        os.chown(top, uid, gid)
+        os.chmod(top, 0o700)
+        sdir = '%s/C-%s' % (top, sid)
+        os.makedirs(sdir, exist_ok=True)
+        os.chown(sdir, uid, gid)
+        os.chmod(sdir, 0o700)
+        path = sdir + '/state'
+        with open(path, 'w') as f:
+            f.write(text)  # nxagent writes it without a newline
+        os.chown(path, uid, gid)
+
+    def add(self, user, status='R', agent='live', state=None, cookie=None, server=None,
+            cmd='XFCE', typ='D', client='10.0.0.5', ports=None, teki=(-1, -1),
+            init_time=None, last_time=None, display=None):
+        """Insert one session row; agent: 'live', 'dead', None (NULL pid)
+        or an int pid. Returns a dict of what was stored."""
+        display = display or self.display()
+        sid = sid_for(user, display, cmd=cmd, typ=typ)
+        if agent == 'live':
+            pid = self.agent(user, sid)
+        elif agent == 'dead':
+            pid = self.dead_pid(user, sid)
+        else:
+            pid = agent
+        if state:
+            self.state(user, sid, state)
+        if ports is None:
+            ports = (30000 + display * 3 % 30000, 30001 + display * 3 % 30000,
+                     30002 + display * 3 % 30000) if pid is not None else (None,) * 3
+        if cookie is None:
+            cookie = COOKIE_A if user == USER_A else COOKIE_B
+            if pid is None:
+                cookie = None
+        if pid is None:
+            client, teki = None, (None, None)
+        now = "datetime('now','localtime')"
+        it = '?' if init_time else now
+        lt = '?' if last_time else now
+        params = [sid, display, user, server or HOST, client, status]
+        params += [init_time] if init_time else []
+        params += [last_time] if last_time else []
+        params += [cookie, pid, ports[0], ports[1], ports[2], teki[0], teki[1]]
+        self.sids.append(sid)
+        sql('INSERT INTO sessions(session_id, display, uname, server, client, status,'
+            ' init_time, last_time, cookie, agent_pid, gr_port, sound_port, fs_port,'
+            ' tekictrl_port, tekidata_port) VALUES (?,?,?,?,?,?,%s,%s,?,?,?,?,?,?,?)'
+            % (it, lt), params)
+        return self.info(sid)
+
+    @staticmethod
+    def info(sid):
+        r = row(sid)
+        keys = ['sid', 'display', 'uname', 'server', 'client', 'status', 'init_time',
+                'last_time', 'cookie', 'agent_pid', 'gr_port', 'sound_port', 'fs_port',
+                'tekictrl_port', 'tekidata_port']
+        return dict(zip(keys, r))
+
+    def close(self):
+        for p in self.procs:
+            try:
+                os.killpg(p.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            try:
+                p.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                pass
+        self.procs = []
+        if self.sids:
+            with db() as con:
+                for sid in self.sids:
+                    con.execute('DELETE FROM mounts WHERE session_id=?', (sid,))
+                    con.execute('DELETE FROM used_ports WHERE session_id=?', (sid,))
+                    con.execute('DELETE FROM sessions WHERE session_id=?', (sid,))
+        self.sids = []
+        for d in self.dirs:
+            shutil.rmtree(d, ignore_errors=True)
+        self.dirs = []
+
+
+def _fmt(v):
+    return '' if v is None else str(v)
+
+
+def _t(text):
+    """Stored 'YYYY-MM-DD HH:MM:SS' as the list line shows it."""
+    return '' if text is None else text.replace(' ', 'T')
+
+
+def expected_line(info, status=None, nfields=16):
+    """The list line for a stored row, the age field as '{age}'."""
+    f = [_fmt(info['agent_pid']), info['sid'], str(info['display']), info['server'],
+         status or info['status'], _t(info['init_time']), _fmt(info['cookie']),
+         _fmt(info['client']), _fmt(info['gr_port']), _fmt(info['sound_port']),
+         _t(info['last_time']), info['uname'], '{age}', _fmt(info['fs_port']),
+         _fmt(info['tekictrl_port']), _fmt(info['tekidata_port'])]
+    return '|'.join(f[:nfields])
+
+
+def match_line(line, info, status=None, nfields=16, age_range=None, last_times=()):
+    """Byte-exact comparison of a list line with a stored row; the age
+    (field 13) must be an integer in age_range. last_times: other stored
+    last_time values that are right too (a status change by a clean-up
+    daemon running meanwhile moves last_time)."""
+    want = expected_line(info, status, nfields).split('|')
+    got = line.split('|')
+    eq(len(got), nfields, 'number of fields in %r' % line)
+    if got[10] in {_t(t) for t in last_times if t}:
+        want[10] = got[10]
+    age = got[12]
+    check(age.lstrip('-').isdigit() and str(int(age)) == age, 'age field %r in %r' % (age, line))
+    if age_range:
+        check(age_range[0] <= int(age) <= age_range[1],
+              'age %s not in %r in %r' % (age, age_range, line))
+    want[12] = age
+    eq(line, '|'.join(want), 'list line')
+
+
+def lines_of(r):
+    out = r.out.decode()
+    if not out:
+        return []
+    check(out.endswith('\n'), 'list output without final newline: %r' % out[-50:])
+    return out[:-1].split('\n')
+
+
+def of_user(lines, *users):
+    return [l for l in lines if len(l.split('|')) > 11 and l.split('|')[11] in users]
+
+
+def by_sid(lines):
+    return {l.split('|')[1]: l for l in lines}
+
+
+@contextlib.contextmanager
+def replaced_file(path, text):
+    """Put text into path (atomically) and restore the original after."""
+    backup = path + '.itbak%d' % os.getpid()
+    existed = os.path.exists(path)
+    if existed:
+        shutil.copy2(path, backup)
+    try:
+        tmp = path + '.itnew%d' % os.getpid()
+        with open(tmp, 'w') as f:
+            f.write(text)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+        yield
+    finally:
+        if existed:
+            os.replace(backup, path)
+        elif os.path.exists(path):
+            os.unlink(path)
+
+
+ensure_users()

@@ -1,0 +1,413 @@
+/* What x2gocleansessions does outside the database: logging, children
+ * run as a session user, and removing the leftovers of dead sessions. */
+#include "daemon.h"
+#include "agent.h"
+#include "log.h"
+#include "proc.h"
+#include "util.h"
+#include "x2go-config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#define CHILD_TIMEOUT_MS 30000
+#define RM_MAX_ENTRIES 100000
+#define RM_MAX_DEPTH 64
+
+/* ---- clock and log ---------------------------------------------------- */
+
+int64_t dm_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static bool log_debug;
+
+void dm_log_init(bool debug)
+{
+    log_debug = debug;
+    if (debug)
+        openlog(x2go_progname(), LOG_PID, LOG_USER);
+}
+
+static const char *level_name(int prio)
+{
+    static const char *const n[] = {"emerg", "alert", "crit", "err",
+                                    "warning", "notice", "info", "debug"};
+    return prio >= 0 && prio < 8 ? n[prio] : "debug";
+}
+
+void dm_log(int prio, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (!log_debug) {
+        x2go_log(prio, "%s", msg); /* masked by [log] loglevel */
+        return;
+    }
+    /* --debug forces the mask to debug, like the reference. */
+    char esc[2048], ts[64];
+    x2go_log_escape(msg, esc, sizeof esc);
+    time_t t = time(NULL);
+    struct tm tm;
+    localtime_r(&t, &tm);
+    strftime(ts, sizeof ts, "%a %b %e %H:%M:%S %Y", &tm);
+    printf("%s ::: %s ::: %s\n", ts, level_name(prio), esc);
+    fflush(stdout);
+    syslog(prio, "%s", esc);
+}
+
+/* ---- users ------------------------------------------------------------ */
+
+int dm_user_lookup(const char *name, struct dm_user *out)
+{
+    if (!x2go_username_valid(name))
+        return -1;
+    struct passwd *pw = getpwnam(name);
+    if (!pw || pw->pw_uid == 0)
+        return -1;
+    snprintf(out->name, sizeof out->name, "%s", name);
+    out->uid = pw->pw_uid;
+    out->gid = pw->pw_gid;
+    if (x2go_strlcpy(out->home, pw->pw_dir ? pw->pw_dir : "/", sizeof out->home) < 0 ||
+        out->home[0] != '/')
+        snprintf(out->home, sizeof out->home, "/");
+    return 0;
+}
+
+/* ---- children --------------------------------------------------------- */
+
+struct child {
+    pid_t pid;
+    int64_t deadline;
+    bool killed;
+    char what[32];
+    char sid[X2GO_SID_MAX + 1];
+};
+
+static struct child children[DM_MAX_CHILDREN];
+
+int dm_children_count(void)
+{
+    int n = 0;
+    for (int i = 0; i < DM_MAX_CHILDREN; i++)
+        n += children[i].pid > 0;
+    return n;
+}
+
+static struct child *child_slot(void)
+{
+    for (int i = 0; i < DM_MAX_CHILDREN; i++)
+        if (children[i].pid <= 0)
+            return &children[i];
+    return NULL;
+}
+
+void dm_children_reap(void)
+{
+    for (int guard = 0; guard < 4 * DM_MAX_CHILDREN; guard++) {
+        int st;
+        pid_t pid = waitpid(-1, &st, WNOHANG);
+        if (pid <= 0)
+            return;
+        for (int i = 0; i < DM_MAX_CHILDREN; i++) {
+            struct child *c = &children[i];
+            if (c->pid != pid)
+                continue;
+            char esc[1100];
+            x2go_log_escape(c->sid, esc, sizeof esc);
+            if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+                dm_log(LOG_DEBUG, "%s: %s finished", esc, c->what);
+            else if (WIFEXITED(st))
+                dm_log(LOG_NOTICE, "%s: %s exited with status %d", esc, c->what,
+                       WEXITSTATUS(st));
+            else
+                dm_log(LOG_NOTICE, "%s: %s killed by signal %d", esc, c->what,
+                       WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+            c->pid = 0;
+        }
+    }
+}
+
+void dm_children_timeouts(int64_t now)
+{
+    for (int i = 0; i < DM_MAX_CHILDREN; i++) {
+        struct child *c = &children[i];
+        if (c->pid > 0 && !c->killed && now >= c->deadline) {
+            char esc[1100];
+            dm_log(LOG_WARNING, "%s: %s did not finish within %d s, killing it",
+                   x2go_log_escape(c->sid, esc, sizeof esc), c->what,
+                   CHILD_TIMEOUT_MS / 1000);
+            kill(-c->pid, SIGKILL); /* its own session: the whole group */
+            kill(c->pid, SIGKILL);
+            c->killed = true;
+        }
+    }
+}
+
+int64_t dm_children_next_deadline(void)
+{
+    int64_t next = 0;
+    for (int i = 0; i < DM_MAX_CHILDREN; i++) {
+        struct child *c = &children[i];
+        if (c->pid > 0 && !c->killed && (!next || c->deadline < next))
+            next = c->deadline;
+    }
+    return next;
+}
+
+/* In the child: a clean process as the user, or _exit. */
+static void become_user(const struct dm_user *u)
+{
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    for (int s = 1; s < NSIG; s++)
+        if (s != SIGKILL && s != SIGSTOP)
+            signal(s, SIG_DFL);
+    setsid();
+    int fd = open("/dev/null", O_RDWR);
+    if (fd < 0)
+        _exit(126);
+    dup2(fd, 0);
+    dup2(fd, 1);
+    dup2(fd, 2);
+    if (fd > 2)
+        close(fd);
+    closefrom(3);
+    if (initgroups(u->name, u->gid) < 0 || setgid(u->gid) < 0 || setuid(u->uid) < 0)
+        _exit(126);
+    if (setuid(0) == 0 || getuid() != u->uid || geteuid() != u->uid)
+        _exit(126);
+    if (chdir(u->home) < 0 && chdir("/") < 0)
+        _exit(126);
+    umask(077);
+}
+
+static void user_env(const struct dm_user *u, char env[4][600], char *envp[5])
+{
+    snprintf(env[0], sizeof env[0], "HOME=%s", u->home);
+    snprintf(env[1], sizeof env[1], "USER=%s", u->name);
+    snprintf(env[2], sizeof env[2], "LOGNAME=%s", u->name);
+    snprintf(env[3], sizeof env[3], "PATH=/usr/local/bin:/usr/bin:/bin");
+    for (int i = 0; i < 4; i++)
+        envp[i] = env[i];
+    envp[4] = NULL;
+}
+
+static pid_t start_child(const char *sid, const char *what)
+{
+    struct child *c = child_slot();
+    if (!c) {
+        x2go_seterr("too many running children");
+        return -1;
+    }
+    pid_t pid = fork();
+    if (pid < 0) {
+        x2go_seterr("fork: %s", strerror(errno));
+        return -1;
+    }
+    if (pid > 0) {
+        c->pid = pid;
+        c->killed = false;
+        c->deadline = dm_now() + CHILD_TIMEOUT_MS;
+        snprintf(c->what, sizeof c->what, "%s", what);
+        snprintf(c->sid, sizeof c->sid, "%s", sid);
+    }
+    return pid;
+}
+
+pid_t dm_run_as_user(const struct dm_user *u, const char *sid, const char *what,
+                     char *const *const argvs[], int n)
+{
+    pid_t pid = start_child(sid, what);
+    if (pid != 0)
+        return pid;
+    become_user(u);
+    char env[4][600], *envp[5];
+    user_env(u, env, envp);
+    if (n == 1) {
+        execve(argvs[0][0], argvs[0], envp);
+        _exit(127);
+    }
+    /* Several programs in order: this child waits for each. */
+    for (int i = 0; i < n; i++) {
+        pid_t p = fork();
+        if (p == 0) {
+            execve(argvs[i][0], argvs[i], envp);
+            _exit(127);
+        }
+        int st;
+        while (p > 0 && waitpid(p, &st, 0) < 0 && errno == EINTR)
+            ;
+    }
+    _exit(0);
+}
+
+/* ---- removing session files ------------------------------------------- */
+
+static int rm_tree_at(int dfd, const char *name, dev_t dev, int depth, int *budget)
+{
+    if (depth > RM_MAX_DEPTH || --*budget < 0)
+        return -1;
+    struct stat st;
+    if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+        return errno == ENOENT ? 0 : -1;
+    if (!S_ISDIR(st.st_mode))
+        return unlinkat(dfd, name, 0) == 0 || errno == ENOENT ? 0 : -1;
+    if (st.st_dev != dev)
+        return -1; /* something is mounted here: leave it alone */
+    int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0 && errno == EACCES && fchmodat(dfd, name, 0700, 0) == 0)
+        fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return errno == ENOENT ? 0 : -1;
+    struct stat fst;
+    if (fstat(fd, &fst) < 0 || fst.st_dev != dev || fst.st_ino != st.st_ino) {
+        close(fd); /* swapped between the stat and the open */
+        return -1;
+    }
+    if ((fst.st_mode & 0700) != 0700)
+        fchmod(fd, fst.st_mode | 0700);
+    DIR *d = fdopendir(fd);
+    if (!d) {
+        close(fd);
+        return -1;
+    }
+    int rc = -1;
+    /* Removing while reading may hide entries: a few rounds, bounded. */
+    for (int round = 0; round < 3; round++) {
+        rewinddir(d);
+        struct dirent *e;
+        while ((e = readdir(d)) != NULL) {
+            if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+                continue;
+            rm_tree_at(dirfd(d), e->d_name, dev, depth + 1, budget);
+            if (*budget < 0)
+                break;
+        }
+        if (unlinkat(dfd, name, AT_REMOVEDIR) == 0 || errno == ENOENT) {
+            rc = 0;
+            break;
+        }
+        if (errno != ENOTEMPTY && errno != EEXIST)
+            break;
+    }
+    closedir(d);
+    return rc;
+}
+
+static int remove_session_files(const struct dm_user *u, const char *sid)
+{
+    char name[X2GO_SID_MAX + 8], dir[700];
+    if (x2go_fmt(name, sizeof name, "C-%s", sid) < 0)
+        return -1;
+    int rc = 0;
+    /* ~/.x2go/C-<sid>: only a link is removed, never what it points to. */
+    int h = open(u->home, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (h >= 0) {
+        int x = openat(h, ".x2go", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        struct stat st;
+        if (x >= 0 && fstatat(x, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+            S_ISLNK(st.st_mode) && st.st_uid == u->uid && unlinkat(x, name, 0) < 0)
+            rc = -1;
+        if (x >= 0)
+            close(x);
+        close(h);
+    }
+    if (x2go_user_tmpdir(dir, sizeof dir, u->name) < 0)
+        return -1;
+    int t = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (t < 0)
+        return errno == ENOENT ? rc : -1;
+    struct stat st;
+    if (fstat(t, &st) < 0 || st.st_uid != u->uid) {
+        close(t);
+        return -1;
+    }
+    int budget = RM_MAX_ENTRIES;
+    if (rm_tree_at(t, name, st.st_dev, 0, &budget) < 0)
+        rc = -1;
+    close(t);
+    return rc;
+}
+
+pid_t dm_remove_files_as_user(const struct dm_user *u, const char *sid)
+{
+    pid_t pid = start_child(sid, "removing the session files");
+    if (pid != 0)
+        return pid;
+    become_user(u);
+    _exit(remove_session_files(u, sid) == 0 ? 0 : 1);
+}
+
+/* ---- stale X11 files -------------------------------------------------- */
+
+/* Somebody accepts connections on this socket (or we cannot tell). */
+static bool socket_in_use(const char *path)
+{
+    int s = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (s < 0)
+        return true;
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    snprintf(a.sun_path, sizeof a.sun_path, "%s", path);
+    int rc = connect(s, (struct sockaddr *)&a, sizeof a);
+    int err = errno;
+    close(s);
+    if (rc == 0)
+        return true;
+    return !(err == ECONNREFUSED || err == ENOENT);
+}
+
+void dm_x11_cleanup(const char *sid, long pid, int display)
+{
+    if (display <= 0 || display > 59535)
+        return;
+    char lock[64], sock[64], buf[64], esc[1100];
+    snprintf(lock, sizeof lock, "/tmp/.X%d-lock", display);
+    snprintf(sock, sizeof sock, "/tmp/.X11-unix/X%d", display);
+    x2go_log_escape(sid, esc, sizeof esc);
+    if (x2go_read_file(lock, buf, sizeof buf) > 0) {
+        long holder = strtol(buf + strspn(buf, " \t"), NULL, 10);
+        if (holder > 0 && x2go_pid_exists((pid_t)holder)) {
+            dm_log(LOG_DEBUG, "%s: display :%d is held by live process %ld, "
+                   "leaving its X11 files alone", esc, display, holder);
+            return;
+        }
+    }
+    struct stat st;
+    if (lstat(sock, &st) == 0 && S_ISSOCK(st.st_mode)) {
+        if (socket_in_use(sock)) {
+            dm_log(LOG_DEBUG, "%s: %s is in use, leaving it alone", esc, sock);
+            return;
+        }
+        dm_log(LOG_WARNING, "%s, pid %ld: cleaning up stale X11 socket file: %s", esc, pid,
+               sock);
+        unlink(sock);
+    }
+    if (lstat(lock, &st) == 0 && S_ISREG(st.st_mode)) {
+        dm_log(LOG_WARNING, "%s, pid %ld: cleaning up stale X11 lock file: %s", esc, pid,
+               lock);
+        unlink(lock);
+    }
+}

@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #define SUSPEND_WAIT_MS 5000
-#define TERMINATE_WAIT_MS 2000
+#define TERMINATE_WAIT_MS 3000
 
 int x2go_ctx_open(struct x2go_ctx *c)
 {
@@ -227,24 +227,12 @@ static void remove_x_files(const struct x2go_ctx *c, const struct x2go_session *
     unlink(lock);
 }
 
-void x2go_terminate(struct x2go_ctx *c, const struct x2go_session *s)
+bool x2go_end_session(struct x2go_ctx *c, const struct x2go_session *s, bool remove_files)
 {
     char dir[PATH_MAX];
     session_dir(c, s->sid, dir, sizeof dir);
-    x2go_run_hooks(s->sid, "pre-terminate", NULL);
-    x2go_run_optional("/usr/bin/x2goumount-session", s->sid, 10000, NULL);
-    kill_runcommand(c, dir);
     bool alive = x2go_session_agent_alive(c, s);
-    if (alive && kill((pid_t)s->agent_pid, SIGTERM) == 0) {
-        x2go_log(LOG_NOTICE, "session with ID %s has been terminated successfully", s->sid);
-        x2go_run_hooks(s->sid, "post-terminate", NULL);
-    } else {
-        /* No stderr on purpose (spec 2.1.5): some clients trip over it. */
-        x2go_log(alive ? LOG_ERR : LOG_NOTICE, "%s to terminate session with ID %s",
-                 alive ? "ERROR: failed" : "no agent left", s->sid);
-        if (alive)
-            x2go_run_hooks(s->sid, "fail-terminate", NULL);
-    }
+    bool signalled = alive && kill((pid_t)s->agent_pid, SIGTERM) == 0;
     if (s->status != 'F')
         c->st->ops->change_status(c->st, s->sid, 'F');
     /* Give the agent a moment to go, so its files are not rewritten after
@@ -266,15 +254,37 @@ void x2go_terminate(struct x2go_ctx *c, const struct x2go_session *s)
     }
     if (dir[0])
         x2go_ssh_agent_link(dir, true);
-    if (c->uid == getuid() && strcmp(s->server, c->host) == 0) {
+    if (!remove_files || strcmp(s->server, c->host) != 0)
+        return signalled;
+    if (c->uid == getuid()) {
         char xauthority[PATH_MAX];
         if (x2go_xauthority(c->home, xauthority, sizeof xauthority) == 0 &&
             x2go_xauth(xauthority, c->host, s->display, NULL) < 0)
             x2go_log(LOG_WARNING, "session %s: %s", s->sid, x2go_err());
     }
-    if (strcmp(s->server, c->host) == 0 &&
-        x2go_sessfiles_remove(c->home, c->user, c->uid, s->sid) < 0)
+    if (x2go_sessfiles_remove(c->home, c->user, c->uid, s->sid) < 0)
         x2go_log(LOG_WARNING, "session %s: %s", s->sid, x2go_err());
+    return signalled;
+}
+
+void x2go_terminate(struct x2go_ctx *c, const struct x2go_session *s)
+{
+    char dir[PATH_MAX];
+    session_dir(c, s->sid, dir, sizeof dir);
+    x2go_run_hooks(s->sid, "pre-terminate", NULL);
+    x2go_run_optional("/usr/bin/x2goumount-session", s->sid, 10000, NULL);
+    kill_runcommand(c, dir);
+    bool alive = x2go_session_agent_alive(c, s);
+    if (x2go_end_session(c, s, true)) {
+        x2go_log(LOG_NOTICE, "session with ID %s has been terminated successfully", s->sid);
+        x2go_run_hooks(s->sid, "post-terminate", NULL);
+    } else {
+        /* No stderr on purpose (spec 2.1.5): some clients trip over it. */
+        x2go_log(alive ? LOG_ERR : LOG_NOTICE, "%s to terminate session with ID %s",
+                 alive ? "ERROR: failed" : "no agent left", s->sid);
+        if (alive)
+            x2go_run_hooks(s->sid, "fail-terminate", NULL);
+    }
 }
 
 /* pid is one of our ancestors (our own connection's sshd, say). */

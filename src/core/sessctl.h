@@ -51,6 +51,11 @@ int x2go_suspend(struct x2go_ctx *c, const struct x2go_session *s);
  * F, then the session's files and xauth entries. Always completes. */
 void x2go_terminate(struct x2go_ctx *c, const struct x2go_session *s);
 
+/* SIGTERM the agent (SIGKILL when it ignores that), status F, and, when
+ * remove_files, the session dir, its link and the xauth entries. True
+ * when the agent was there and took the signal. */
+bool x2go_end_session(struct x2go_ctx *c, const struct x2go_session *s, bool remove_files);
+
 /* x2gormforward: SIGTERM the sshd recorded in the session's sshd.pid,
  * only if that process is an sshd of this user and not one of our own
  * ancestors. The file is removed. */

@@ -1,0 +1,429 @@
+/* x2goruncommand: run the session's program on the agent's display, wait
+ * for it, then end the session (spec 5). The program runs from an argv
+ * split on spaces, never through a shell. x2gocmdexitmessage prints what
+ * the last run left in cmdoutput (the NOEXEC message for the client). */
+#include "cmd.h"
+#include "conf.h"
+#include "hooks.h"
+#include "log.h"
+#include "proc.h"
+#include "sessctl.h"
+#include "sessfiles.h"
+#include "util.h"
+#include "validate.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define CMD_MAX_LEN 8192
+#define MAX_WORDS 256
+
+static bool is_exec(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
+}
+
+/* `type -P`: a name with a '/' as is, otherwise the first match in PATH. */
+static bool resolve(const char *name, char *out, size_t len)
+{
+    if (!*name)
+        return false;
+    if (strchr(name, '/')) {
+        if (!is_exec(name))
+            return false;
+        return x2go_strlcpy(out, name, len) == 0;
+    }
+    const char *path = getenv("PATH");
+    if (!path || !*path)
+        path = "/usr/local/bin:/usr/bin:/bin";
+    for (const char *p = path; *p;) {
+        size_t n = strcspn(p, ":");
+        char cand[PATH_MAX];
+        if (n && (size_t)snprintf(cand, sizeof cand, "%.*s/%s", (int)n, p, name) < sizeof cand &&
+            is_exec(cand))
+            return x2go_strlcpy(out, cand, len) == 0;
+        p += n;
+        if (*p == ':')
+            p++;
+    }
+    return false;
+}
+
+static const char *first_existing(const char *const *paths)
+{
+    for (; *paths; paths++)
+        if (is_exec(*paths))
+            return *paths;
+    return NULL;
+}
+
+/* The generic names of spec 5, compared with the whole command. Sets
+ * *args to extra arguments and may set environment variables. Returns the
+ * replacement command or NULL when the command is used as it is. */
+static const char *alias(const char *cmd, const char **args)
+{
+    static const char *const terminal[] = {
+        "/usr/bin/konsole", "/usr/bin/mate-terminal", "/usr/bin/gnome-terminal",
+        "/usr/bin/lxterminal", "/usr/bin/qterminal", "/usr/bin/rxvt", "/usr/bin/xterm", NULL};
+    static const char *const browser[] = {
+        "/usr/bin/firefox.real", "/usr/bin/iceweasel", "/usr/bin/firefox", "/usr/bin/abrowser",
+        "/usr/bin/konqueror", "/usr/bin/galeon", "/usr/bin/chromium-browser", NULL};
+    static const char *const mail[] = {"/usr/bin/thunderbird", "/usr/bin/icedove",
+                                       "/usr/bin/kmail", "/usr/bin/evolution", NULL};
+    static const char *const cinnamon[] = {"/usr/bin/cinnamon-session-cinnamon2d",
+                                           "/usr/bin/gnome-session-cinnamon2d",
+                                           "/usr/bin/gnome-session-cinnamon", NULL};
+    static const char *const trinity[] = {"/opt/trinity/bin/starttde",
+                                          "/opt/trinity/bin/starttrinity", NULL};
+    static const struct { const char *name, *path; } simple[] = {
+        {"MATE", "/usr/bin/mate-session"},    {"XFCE4", "/usr/bin/xfce4-session"},
+        {"XFCE", "/usr/bin/xfce4-session"},   {"LXDE", "/usr/bin/startlxde"},
+        {"LXQt", "/usr/bin/startlxqt"},       {"IceWM", "/usr/bin/icewm"},
+        {"OPENBOX", "/usr/bin/openbox-session"}, {"ICEWM", "/usr/bin/icewm-session"},
+    };
+    *args = NULL;
+    const char *p;
+    if (!strcmp(cmd, "GNOME") || !strcmp(cmd, "gnome-session")) {
+        /* Debian: no Ubuntu release checks; the session files decide. */
+        static const struct { const char *file, *name, *args, *xdg; } g[] = {
+            {"gnome-flashback-metacity", "gnome-flashback-metacity",
+             "--session=gnome-flashback-metacity --disable-acceleration-check",
+             "GNOME-Flashback:GNOME"},
+            {"gnome-flashback", "gnome-flashback",
+             "--session=gnome-flashback --disable-acceleration-check", NULL},
+            {"gnome-fallback", "gnome-fallback", "--session=gnome-fallback", NULL},
+            {"2d-gnome", "2d-gnome", "--session=2d-gnome", NULL},
+        };
+        for (size_t i = 0; i < X2GO_ARRAY_LEN(g); i++) {
+            char f[256];
+            snprintf(f, sizeof f, "/usr/share/gnome-session/sessions/%s.session", g[i].file);
+            if (access(f, R_OK) == 0) {
+                setenv("DESKTOP_SESSION", g[i].name, 1);
+                if (g[i].xdg) {
+                    setenv("XDG_SESSION_DESKTOP", g[i].name, 1);
+                    setenv("XDG_CURRENT_DESKTOP", g[i].xdg, 1);
+                }
+                *args = g[i].args;
+                break;
+            }
+        }
+        return "/usr/bin/gnome-session";
+    }
+    if (!strcmp(cmd, "UNITY") || !strcmp(cmd, "unity"))
+        return "/usr/bin/gnome-session";
+    if (!strcmp(cmd, "CINNAMON") || !strcmp(cmd, "cinnamon")) {
+        if ((p = first_existing(cinnamon)))
+            return p;
+        setenv("DESKTOP_SESSION", "cinnamon2d", 1);
+        *args = "--session=cinnamon2d";
+        return "/usr/bin/gnome-session";
+    }
+    if (!strcmp(cmd, "KDE"))
+        return is_exec("/usr/bin/startplasma-x11") ? "/usr/bin/startplasma-x11"
+                                                   : "/usr/bin/startkde";
+    if (!strcmp(cmd, "startkde") && is_exec("/usr/bin/startplasma-x11"))
+        return "/usr/bin/startplasma-x11";
+    if (!strcmp(cmd, "TRINITY")) {
+        if (is_exec("/usr/bin/start-q4os-x2go"))
+            return "/usr/bin/start-q4os-x2go";
+        return (p = first_existing(trinity)) ? p : "/usr/bin/starttrinity";
+    }
+    if (!strcmp(cmd, "WWWBROWSER"))
+        return (p = first_existing(browser)) ? p : "/usr/bin/firefox";
+    if (!strcmp(cmd, "MAILCLIENT"))
+        return (p = first_existing(mail)) ? p : "/usr/bin/thunderbird";
+    if (!strcmp(cmd, "OFFICE"))
+        return is_exec("/usr/bin/loffice") ? "/usr/bin/loffice" : "/usr/bin/ooffice";
+    if (!strcmp(cmd, "TERMINAL"))
+        return (p = first_existing(terminal)) ? p : "/usr/bin/xterm";
+    for (size_t i = 0; i < X2GO_ARRAY_LEN(simple); i++)
+        if (!strcmp(cmd, simple[i].name))
+            return simple[i].path;
+    return NULL;
+}
+
+/* Split on spaces into argv (no quoting, no expansion: as the reference's
+ * unquoted $cmd, minus the glob). */
+static int split(char *s, char **argv, int max, int n)
+{
+    for (char *w = strtok(s, " \t"); w; w = strtok(NULL, " \t")) {
+        if (n >= max - 1)
+            return -1;
+        argv[n++] = w;
+    }
+    argv[n] = NULL;
+    return n;
+}
+
+static int append_file(const char *dir, const char *name, const char *text, bool truncate)
+{
+    char path[PATH_MAX];
+    if (x2go_fmt(path, sizeof path, "%s/%s", dir, name) < 0)
+        return -1;
+    int fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC |
+                            (truncate ? O_TRUNC : O_APPEND), 0600);
+    if (fd < 0)
+        return -1;
+    size_t n = strlen(text);
+    ssize_t w = write(fd, text, n);
+    close(fd);
+    return w == (ssize_t)n ? 0 : -1;
+}
+
+/* Published-applications sessions run nothing: wait for the agent. */
+static void wait_agent_exit(const struct x2go_ctx *c, const struct x2go_session *s)
+{
+    int fd = (int)syscall(SYS_pidfd_open, (pid_t)s->agent_pid, 0);
+    if (fd >= 0) {
+        struct pollfd p = {fd, POLLIN, 0};
+        while (poll(&p, 1, -1) < 0 && errno == EINTR)
+            ;
+        close(fd);
+        return;
+    }
+    while (x2go_session_agent_alive(c, s))
+        sleep(1);
+}
+
+/* Run argv with stdout on a pipe read to its end, so that programs that
+ * put themselves in the background are waited for too. */
+static int run_program(const char *path, char **argv)
+{
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) < 0)
+        return -1;
+    struct x2go_spawn_opts o = {.envp = NULL, .in_fd = -1, .out_fd = p[1], .err_fd = 2};
+    pid_t pid = x2go_spawn(path, argv, &o);
+    close(p[1]);
+    if (pid < 0) {
+        close(p[0]);
+        return -1;
+    }
+    char buf[4096];
+    ssize_t n;
+    while ((n = read(p[0], buf, sizeof buf)) != 0)
+        if (n < 0 && errno != EINTR)
+            break;
+    close(p[0]);
+    int st;
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+        ;
+    return 0;
+}
+
+static int run_runcommand(int argc, char **argv, FILE *out)
+{
+    (void)argc;
+    (void)out;
+    long display, pid, sndport;
+    for (int i = 0; i < 7; i++)
+        if (strlen(argv[i]) > (i == 4 ? CMD_MAX_LEN : 512) || !x2go_is_printable_ascii(argv[i])) {
+            x2go_complain("argument %d is too long or holds control or non-ASCII characters",
+                          i + 1);
+            return X2GO_FAIL(2);
+        }
+    if (x2go_parse_long(argv[0], 1, 9999, &display) < 0) {
+        x2go_complain("invalid display '%s'", argv[0]);
+        return X2GO_FAIL(2);
+    }
+    if (x2go_parse_long(argv[1], 2, 4194304, &pid) < 0) {
+        x2go_complain("invalid agent pid '%s'", argv[1]);
+        return X2GO_FAIL(2);
+    }
+    if (strcmp(argv[3], "-1") && x2go_parse_long(argv[3], 0, 65535, &sndport) < 0) {
+        x2go_complain("invalid sound port '%s'", argv[3]);
+        return X2GO_FAIL(2);
+    }
+    const char *sndsys = argv[5];
+    if (strcmp(sndsys, "pulse") && strcmp(sndsys, "esd") && strcmp(sndsys, "arts") &&
+        strcmp(sndsys, "none") && strcmp(sndsys, "nosnd")) {
+        x2go_complain("invalid sound system '%s' (use pulse, esd, arts, none or nosnd)", sndsys);
+        return X2GO_FAIL(2);
+    }
+    if (strlen(argv[6]) != 1 || !strchr("DRPSK", argv[6][0])) {
+        x2go_complain("invalid session type '%s' (use D, R or P)", argv[6]);
+        return X2GO_FAIL(2);
+    }
+    char stype = argv[6][0];
+    /* X2GO_SPACE_CHAR stands for a space (the clients cannot quote). */
+    char cmd[CMD_MAX_LEN + 1];
+    size_t o = 0;
+    for (const char *p = argv[4]; *p && o < CMD_MAX_LEN;) {
+        if (!strncmp(p, "X2GO_SPACE_CHAR", 15)) {
+            cmd[o++] = ' ';
+            p += 15;
+        } else {
+            cmd[o++] = *p++;
+        }
+    }
+    cmd[o] = '\0';
+
+    struct x2go_ctx c;
+    struct x2go_session s;
+    if (x2go_ctx_open(&c) < 0) {
+        x2go_ctx_close(&c);
+        return x2go_cmd_error(1);
+    }
+    int rc = x2go_ctx_session(&c, argv[2], &s);
+    if (rc) {
+        x2go_ctx_close(&c);
+        return X2GO_FAIL(rc);
+    }
+    if (s.agent_pid != pid || s.display != display) {
+        x2go_complain("session %s has agent %ld on display %d, not %ld on %ld", s.sid,
+                      s.agent_pid, s.display, pid, display);
+        x2go_ctx_close(&c);
+        return X2GO_FAIL(1);
+    }
+    char dir[PATH_MAX];
+    if (s.status == 'F' || !x2go_session_agent_alive(&c, &s) ||
+        x2go_sessdir_open(c.user, c.uid, s.sid, dir, sizeof dir) < 0) {
+        x2go_complain("session %s has ended", s.sid);
+        x2go_ctx_close(&c);
+        return X2GO_FAIL(1);
+    }
+
+    /* Our process group is what x2goterminate-session signals. */
+    setpgid(0, 0);
+    int nullfd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (nullfd >= 0) {
+        dup2(nullfd, 0);
+        close(nullfd);
+    }
+    char num[32], line[CMD_MAX_LEN + 64];
+    snprintf(num, sizeof num, "%d", (int)getpid());
+    snprintf(line, sizeof line, "exec %s\n", cmd);
+    char path[PATH_MAX];
+    if (x2go_fmt(path, sizeof path, "%s/cmd.pid", dir) < 0 ||
+        x2go_write_file_atomic(path, num, strlen(num), 0600) < 0 ||
+        append_file(dir, "cmdoutput", line, false) < 0) {
+        x2go_complain("cannot write to the session directory %s", dir);
+        x2go_ctx_close(&c);
+        return X2GO_FAIL(1);
+    }
+
+    /* The session's environment (spec 5). */
+    const char *sc = getenv("SSH_CLIENT"), *sconn = getenv("SSH_CONNECTION");
+    if ((!sc || !*sc) && sconn && *sconn) {
+        char a[64], b[16], d[64], e[16];
+        if (sscanf(sconn, "%63s %15s %63s %15s", a, b, d, e) == 4) {
+            snprintf(line, sizeof line, "%s %s %s", a, b, e);
+            setenv("SSH_CLIENT", line, 1);
+        }
+    }
+    char xauthority[PATH_MAX];
+    snprintf(num, sizeof num, ":%ld", display);
+    setenv("DISPLAY", num, 1);
+    if (x2go_xauthority(c.home, xauthority, sizeof xauthority) == 0)
+        setenv("XAUTHORITY", xauthority, 1);
+    snprintf(num, sizeof num, "%ld", pid);
+    setenv("X2GO_AGENT_PID", num, 1);
+    setenv("X2GO_SESSION", s.sid, 1);
+    setenv("QT_GRAPHICSSYSTEM", "native", 1);
+    x2go_ssh_agent_link(dir, false);
+    if (x2go_fmt(path, sizeof path, "%s/.x2go/C-%s/ssh-agent.PID", c.home, s.sid) >= 0)
+        setenv("SSH_AUTH_SOCK", path, 1);
+    snprintf(num, sizeof num, "localhost:%s", argv[3]);
+    if (!strcmp(sndsys, "esd"))
+        setenv("ESPEAKER", num, 1);
+    else if (!strcmp(sndsys, "arts"))
+        setenv("ARTS_SERVER", num, 1);
+
+    bool ran = false;
+    x2go_run_hooks(s.sid, "pre-runcommand", NULL);
+    if (stype == 'P') {
+        /* Published applications: the client starts them itself. */
+        ran = true;
+        wait_agent_exit(&c, &s);
+        x2go_run_hooks(s.sid, "post-runcommand", NULL);
+    } else {
+        static char words[CMD_MAX_LEN + 512];
+        char *av[MAX_WORDS], exe[PATH_MAX];
+        const char *extra;
+        const char *mapped = alias(cmd, &extra);
+        snprintf(words, sizeof words, "%s%s%s", mapped ? mapped : cmd, extra ? " " : "",
+                 extra ? extra : "");
+        int n = split(words, av, MAX_WORDS - 4, 0);
+        if (n > 0 && resolve(av[0], exe, sizeof exe)) {
+            /* rdesktop: sound through padsp, ~/media as a disk (spec 5). */
+            const char *base = strrchr(exe, '/') ? strrchr(exe, '/') + 1 : exe;
+            char media[PATH_MAX + 32], padsp[PATH_MAX];
+            struct stat st;
+            if (!strcmp(base, "rdesktop")) {
+                if (resolve("padsp", padsp, sizeof padsp)) {
+                    memmove(av + 1, av, (size_t)(n + 1) * sizeof *av);
+                    av[0] = padsp;
+                    av[1] = exe;
+                    n++;
+                    av[n++] = "-r";
+                    av[n++] = "sound:local";
+                    av[n] = NULL;
+                    snprintf(exe, sizeof exe, "%s", padsp);
+                }
+                snprintf(media, sizeof media, "%s/media", c.home);
+                if (stat(media, &st) == 0 && S_ISDIR(st.st_mode) && n < MAX_WORDS - 3) {
+                    snprintf(media, sizeof media, "disk:X2GoMedia=%s/media", c.home);
+                    av[n++] = "-r";
+                    av[n++] = media;
+                    av[n] = NULL;
+                }
+            }
+            x2go_run_optional("/usr/bin/x2gosetkeyboard", s.sid, 0, NULL);
+            x2go_log(LOG_INFO, "session %s: running %s", s.sid, exe);
+            if (run_program(exe, av) == 0) {
+                ran = true;
+                x2go_run_hooks(s.sid, "post-runcommand", NULL);
+            }
+        }
+        if (!ran) {
+            x2go_log(LOG_ERR, "ERROR: command %s failed to execute", cmd);
+            snprintf(line, sizeof line, "X2GORUNCOMMAND ERR NOEXEC:%s\n", cmd);
+            append_file(dir, "cmdoutput", line, true);
+            x2go_run_hooks(s.sid, "fail-runcommand", NULL);
+        }
+    }
+
+    /* The program is done: so is the session. Its files stay for the
+     * client's x2gocmdexitmessage when the program could not run, and at
+     * loglevel debug. */
+    x2go_run_optional("/usr/bin/x2goumount-session", s.sid, 10000, NULL);
+    bool keep = !ran || x2go_conf_loglevel() == LOG_DEBUG;
+    x2go_end_session(&c, &s, !keep);
+    x2go_ctx_close(&c);
+    return 0;
+}
+
+static int run_cmdexitmessage(int argc, char **argv, FILE *out)
+{
+    (void)argc;
+    char me[X2GO_USER_MAX + 1], dir[PATH_MAX], path[PATH_MAX];
+    if (x2go_sid_parse(argv[0], NULL) < 0 || x2go_caller_name(me, sizeof me) < 0)
+        return x2go_cmd_error(2);
+    /* No message is the normal case: silent (x2goclient would show any
+     * stderr as an error), exit 1 as the reference. */
+    if (x2go_sessdir_open(me, getuid(), argv[0], dir, sizeof dir) < 0 ||
+        x2go_fmt(path, sizeof path, "%s/cmdoutput", dir) < 0)
+        return X2GO_FAIL(1);
+    static char buf[1 << 20];
+    ssize_t n = x2go_read_file(path, buf, sizeof buf);
+    if (n < 0)
+        return X2GO_FAIL(1);
+    fwrite(buf, 1, (size_t)n, out);
+    return 0;
+}
+
+X2GO_COMMAND(runcommand, "x2goruncommand", X2GO_BIN,
+             "<display> <agent pid> <session id> <sound port> <command> <sound system> <D|R|P>",
+             7, 7, X2GO_CMD_RAW_ARGS, run_runcommand);
+X2GO_COMMAND(cmdexitmessage, "x2gocmdexitmessage", X2GO_BIN, "<session id>", 1, 1, 0,
+             run_cmdexitmessage);

@@ -13,8 +13,9 @@
 #include <unistd.h>
 
 static const char usage_text[] =
-    "X2Go SQL admin interface. Use it to create x2go database and insert or remove users or\n"
-    "groups in x2go database\n"
+    /* One line, as the reference prints it (spec 2.6). */
+    "X2Go SQL admin interface. Use it to create x2go database and insert or remove users or"
+    " groups in x2go database\n"
     "Usage:\n"
     "x2godbadmin --createdb|--updatedb|--listsessions_all|--listusers|--adduser <user>|\n"
     "            --rmuser <user>|--addgroup <group>|--rmgroup <group>|--help\n";

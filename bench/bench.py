@@ -297,6 +297,20 @@ def parse_start(res):
         return None
 
 
+def agent_error(user, err):
+    """the agent's own complaint from session.log, if the start names a sid"""
+    import re
+    m = re.search(r"session with ID (\S+?)\.? ", err + " ")
+    if not m:
+        return ""
+    try:
+        with open("/tmp/.x2go-%s/C-%s/session.log" % (user, m.group(1)), errors="replace") as f:
+            errs = [l.strip() for l in f if l.startswith("Error")]
+        return (" — agent log: " + errs[-1][:200]) if errs else ""
+    except OSError:
+        return ""
+
+
 def start_session(side, user):
     r = side.run(user, ["x2gostartagent"] + START_ARGS, env=START_ENV,
                  lines=7, timeout=60)
@@ -427,9 +441,10 @@ class Bench:
                     kill_agent(s["pid"], s["disp"])
                 else:
                     fails[name] += 1
-                    if fails[name] <= 2:
-                        self.notes.append("%s x2gostartagent failed (rc=%s): %s"
-                                          % (name, r["rc"], r["err"].strip()[-300:]))
+                    if fails[name] <= 3:
+                        self.notes.append("%s x2gostartagent failed (rc=%s): %s%s"
+                                          % (name, r["rc"], r["err"].strip()[-300:],
+                                             agent_error(user, r["err"])))
                 # B: start (timed) -> suspend (timed) -> clean-up
                 r, s = start_session(side, user)
                 if s:
@@ -441,6 +456,10 @@ class Bench:
                     end_session(side, user, s)
                 else:
                     fails[name] += 1
+                    if fails[name] <= 3:
+                        self.notes.append("%s x2gostartagent failed (rc=%s): %s%s"
+                                          % (name, r["rc"], r["err"].strip()[-300:],
+                                             agent_error(user, r["err"])))
                 wipe(side)
         st = {k: stats(v) for k, v in t_start.items()}
         fx = "; failures: " + ", ".join("%s %d/%d" % (k, v, 2 * reps)
@@ -822,7 +841,7 @@ def main():
         a.daemon_sessions, a.daemon_window, a.daemon_warmup = 50, 20, 5
     else:
         a.reps, a.list_sizes, a.start_reps = 15, [0, 10, 100, 1000, 10000], 6
-        a.conc_users, a.conc_per_user, a.conc_timeout = 10, 10, 240
+        a.conc_users, a.conc_per_user, a.conc_timeout = 10, 10, 300
         a.daemon_sessions, a.daemon_window, a.daemon_warmup = 50, 60, 6
     for k in ("BENCH_CONC_PER_USER", "BENCH_DAEMON_WINDOW", "BENCH_CONC_TIMEOUT"):
         if os.environ.get(k):

@@ -31,6 +31,12 @@ static int run_loglevel(int argc, char **argv, FILE *out)
 {
     (void)argc;
     (void)argv;
+    /* x2go_conf_loglevel() falls back to notice on any error, because
+     * logging must never fail; this command exists to report the setting,
+     * so a broken [log] section is an error here. */
+    const char *v;
+    if (x2go_conf_str("log", "loglevel", NULL, &v) < 0)
+        return x2go_cmd_error(1);
     fprintf(out, "%d", x2go_conf_loglevel());
     return 0;
 }

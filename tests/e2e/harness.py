@@ -784,8 +784,11 @@ exec "$SHELL" -c "$SSH_ORIGINAL_COMMAND"
         self.procs.append(self.daemon)
         time.sleep(1)
         if self.daemon.poll() is not None:
-            self.daemon_note = "x2gocleansessions --debug exited rc=%s: %s" % (
-                self.daemon.returncode, tail(open(self.daemon_log).read()))
+            out = open(self.daemon_log).read()
+            if mode == "auto" and "already running" in out:
+                self.daemon_note = "already running (%s)" % tail(out, 1)
+            else:
+                self.daemon_note = "x2gocleansessions --debug exited rc=%s: %s" % (self.daemon.returncode, tail(out))
         else:
             self.daemon_note = "started by the harness: %s --debug (pid %d)" % (path, self.daemon.pid)
         log("daemon " + self.daemon_note)

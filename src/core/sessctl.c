@@ -249,9 +249,11 @@ bool x2go_end_session(struct x2go_ctx *c, const struct x2go_session *s, bool rem
         end = now_ms() + 1000;
         while (now_ms() < end && x2go_session_agent_alive(c, s))
             sleep_ms(5);
-        if (!x2go_session_agent_alive(c, s))
-            remove_x_files(c, s);
     }
+    /* A killed or crashed agent leaves its lock and socket behind (a
+     * normal exit removes them): they would block the display. */
+    if (!x2go_session_agent_alive(c, s))
+        remove_x_files(c, s);
     if (dir[0])
         x2go_ssh_agent_link(dir, true);
     if (!remove_files || strcmp(s->server, c->host) != 0)

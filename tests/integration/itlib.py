@@ -197,7 +197,9 @@ def snapshot(path=DB):
     checkpoint, so that what is in the WAL is in the file)."""
     with db(path) as con:
         con.execute('PRAGMA wal_checkpoint(TRUNCATE)')
-        dump = '\n'.join(con.iterdump())
+        head = ['PRAGMA %s=%s;' % (p, con.execute('PRAGMA %s' % p).fetchone()[0])
+                for p in ('user_version', 'application_id', 'journal_mode', 'page_size')]
+        dump = '\n'.join(head + list(con.iterdump()))
     with open(path, 'rb') as f:
         digest = hashlib.sha256(f.read()).hexdigest()
     return digest, dump
@@ -236,7 +238,9 @@ def unchanged(action, what, tries=6):
     in the test users' rows fails at once."""
     for _ in range(tries):
         before = snapshot()
+        t0 = time.monotonic()
         result = action()
+        took = time.monotonic() - t0
         after = snapshot()
         if before == after:
             return result
@@ -244,6 +248,13 @@ def unchanged(action, what, tries=6):
         mine = [l for l in diff if not _foreign(l)]
         if mine:
             raise AssertionError('database changed by %s: %s' % (what, ' | '.join(mine[:6])))
+        if not diff:
+            # Same rows, other bytes: was the database quiet meanwhile?
+            # Watch it for as long again without the action.
+            c0 = snapshot()
+            time.sleep(max(took, 0.05))
+            if snapshot() == c0:
+                raise AssertionError('database file bytes changed by %s (same rows)' % what)
         time.sleep(0.2)
     return result  # only other users' rows kept changing meanwhile
 

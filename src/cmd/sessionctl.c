@@ -137,7 +137,7 @@ static int parse_resume(int argc, char **argv, struct resume_args *a)
     a->pack = argv[3];
     a->kbtype = argv[5];
     if (!x2go_valid_geometry(a->geometry)) {
-        x2go_complain("invalid geometry '%s' (use <width>x<height>, fullscreen or empty)",
+        x2go_complain("invalid geometry '%s' (use <width>x<height>[+<x>+<y>], fullscreen or empty)",
                       a->geometry);
         return -1;
     }

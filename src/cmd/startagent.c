@@ -115,7 +115,7 @@ static int parse_args(struct start *s, int argc, char **argv)
     s->kbtype = argv[5];
     s->cmd = argv[8];
     if (!x2go_valid_geometry(s->geometry)) {
-        x2go_complain("invalid geometry '%s' (use <width>x<height>, fullscreen or empty)",
+        x2go_complain("invalid geometry '%s' (use <width>x<height>[+<x>+<y>], fullscreen or empty)",
                       s->geometry);
         return -1;
     }

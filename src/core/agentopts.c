@@ -25,9 +25,17 @@ bool x2go_valid_geometry(const char *s)
 {
     if (!*s || !strcmp(s, "fullscreen"))
         return true;
+    /* WxH, or WxH+X+Y (x2goclient's embed mode, client contract 3.1). */
     const char *x = strchr(s, 'x');
-    return x && digits_between(s, (size_t)(x - s), 1, 5) &&
-           digits_between(x + 1, strlen(x + 1), 1, 5);
+    if (!x || !digits_between(s, (size_t)(x - s), 1, 5))
+        return false;
+    const char *h = x + 1, *p1 = strchr(h, '+');
+    if (!p1)
+        return digits_between(h, strlen(h), 1, 5);
+    const char *p2 = strchr(p1 + 1, '+');
+    return p2 && digits_between(h, (size_t)(p1 - h), 1, 5) &&
+           digits_between(p1 + 1, (size_t)(p2 - p1 - 1), 1, 5) &&
+           digits_between(p2 + 1, strlen(p2 + 1), 1, 5);
 }
 
 bool x2go_valid_link(const char *s)

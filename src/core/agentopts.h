@@ -13,7 +13,7 @@
 #define X2GO_MAX_AGENT_ARGS 64
 
 /* Grammars of the session parameters (each false for a bad value). */
-bool x2go_valid_geometry(const char *s);  /* WxH (1..5 digits), fullscreen, "" */
+bool x2go_valid_geometry(const char *s);  /* WxH[+X+Y] (1..5 digits), fullscreen, "" */
 bool x2go_valid_link(const char *s);      /* modem isdn adsl wan lan */
 bool x2go_valid_pack(const char *s);      /* [a-z0-9-], 1..40 */
 bool x2go_valid_kbtype(const char *s);    /* auto, model/layout */

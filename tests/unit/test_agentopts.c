@@ -26,7 +26,12 @@ static void test_grammars(void **state)
     assert_false(x2go_valid_geometry("x600"));
     assert_false(x2go_valid_geometry("800x"));
     assert_false(x2go_valid_geometry("123456x1"));
-    assert_false(x2go_valid_geometry("800x600+0+0"));
+    assert_true(x2go_valid_geometry("800x600+0+0"));
+    assert_true(x2go_valid_geometry("800x600+1920+0"));
+    assert_false(x2go_valid_geometry("800x600+0"));
+    assert_false(x2go_valid_geometry("800x600+0+"));
+    assert_false(x2go_valid_geometry("800x600+-1+0"));
+    assert_false(x2go_valid_geometry("800x600+0+0+0"));
     assert_false(x2go_valid_geometry("maximize"));
 
     assert_true(x2go_valid_link("lan"));

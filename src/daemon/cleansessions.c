@@ -25,6 +25,7 @@
 #include "util.h"
 #include "x2go-config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -39,6 +40,7 @@
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #define RESERVATION_TTL_MS 60000 /* start in progress: agent_pid NULL */
@@ -615,6 +617,131 @@ static void handle_row(struct sess *t, const struct x2go_session *r, bool is_new
     }
 }
 
+/* A live agent of this session: some process of uid with argv element
+ * "X2GO-<sid>". Only used for session dirs whose row is gone (rare). */
+static bool agent_process_exists(uid_t uid, const char *sid)
+{
+    DIR *d = opendir("/proc");
+    if (!d)
+        return true;
+    bool found = false;
+    struct dirent *e;
+    while (!found && (e = readdir(d)) != NULL) {
+        if (!x2go_is_digits(e->d_name))
+            continue;
+        struct stat st;
+        if (fstatat(dirfd(d), e->d_name, &st, 0) < 0 || st.st_uid != uid)
+            continue;
+        found = x2go_agent_alive((pid_t)atol(e->d_name), sid, uid);
+    }
+    closedir(d);
+    return found;
+}
+
+/* The agent's state file or the command's output changed lately. */
+static bool recently_touched(int dfd, const char *dir, time_t wall)
+{
+    static const char *const files[] = {"state", "cmdoutput", "session.log"};
+    for (size_t i = 0; i < X2GO_ARRAY_LEN(files); i++) {
+        char path[X2GO_SID_MAX + 32];
+        struct stat st;
+        snprintf(path, sizeof path, "%s/%s", dir, files[i]);
+        if (fstatat(dfd, path, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+            wall - st.st_mtime < DIR_GRACE_MS / 1000)
+            return true;
+    }
+    return false;
+}
+
+static bool job_pending(const char *sid)
+{
+    for (size_t i = 0; i < njobs; i++)
+        if (!strcmp(jobs[i].sid, sid))
+            return true;
+    return false;
+}
+
+/* Session dirs of sessions that are gone from the database: the pending
+ * clean-up was lost in a restart, or an older server left them behind
+ * (spec 8.3 item 23). Removed as the user once untouched for the grace
+ * period and when no agent of that session runs. Bounded per pass. */
+static void orphan_scan(void)
+{
+    DIR *tmp = opendir("/tmp");
+    if (!tmp)
+        return;
+    time_t wall = time(NULL);
+    int budget = 20000, started = 0;
+    struct dirent *e;
+    while (store && (e = readdir(tmp)) != NULL && --budget > 0) {
+        if (strncmp(e->d_name, ".x2go-", 6) != 0)
+            continue;
+        struct dm_user u;
+        if (dm_user_lookup(e->d_name + 6, &u) < 0)
+            continue;
+        int dfd = openat(dirfd(tmp), e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        struct stat st;
+        if (dfd < 0)
+            continue;
+        if (fstat(dfd, &st) < 0 || st.st_uid != u.uid) {
+            close(dfd);
+            continue;
+        }
+        DIR *d = fdopendir(dfd);
+        if (!d) {
+            close(dfd);
+            continue;
+        }
+        struct dirent *c;
+        while (store && (c = readdir(d)) != NULL && --budget > 0) {
+            const char *sid = c->d_name + 2;
+            if (strncmp(c->d_name, "C-", 2) != 0 || !x2go_sid_valid(sid) || find(sid) ||
+                job_pending(sid))
+                continue;
+            if (fstatat(dirfd(d), c->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+                !S_ISDIR(st.st_mode) || st.st_uid != u.uid ||
+                wall - st.st_mtime < DIR_GRACE_MS / 1000 ||
+                recently_touched(dirfd(d), c->d_name, wall))
+                continue;
+            struct x2go_session row;
+            int rc = store->ops->get(store, sid, &row);
+            if (rc < 0) {
+                store_drop(x2go_err());
+                break;
+            }
+            if (rc == 0 || agent_process_exists(u.uid, sid))
+                continue;
+            if (dm_children_count() >= DM_MAX_CHILDREN / 2 || started >= 8)
+                break; /* the rest next time */
+            char esc[1100];
+            dm_log(LOG_NOTICE, "%s: session directory without a session, removing it",
+                   x2go_log_escape(sid, esc, sizeof esc));
+            if (dm_remove_files_as_user(&u, sid) > 0)
+                started++;
+        }
+        closedir(d);
+    }
+    closedir(tmp);
+}
+
+static pid_t pidfile_owner(void);
+
+/* The pid file must name us while we run (something may have removed it:
+ * a restart race, an admin, a reference daemon's SIGTERM handler). */
+static void ensure_pidfile(void)
+{
+    char buf[32];
+    if (debug_mode || (x2go_read_file(X2GO_PIDFILE, buf, sizeof buf) > 0 &&
+                       strtol(buf, NULL, 10) == (long)getpid()))
+        return;
+    if (pidfile_owner() > 0)
+        return; /* names another live daemon: not ours to overwrite */
+    char line[32];
+    int n = snprintf(line, sizeof line, "%d\n", (int)getpid());
+    if (x2go_write_file_atomic(X2GO_PIDFILE, line, (size_t)n, 0644) == 0)
+        dm_log(LOG_NOTICE, "%s was missing or stale; rewritten", X2GO_PIDFILE);
+}
+
 /* One reconcile pass over this host's rows. */
 static void pass(bool verify)
 {
@@ -669,6 +796,8 @@ static void pass(bool verify)
         }
         forget(t); /* swaps the last entry into i */
     }
+    if (verify)
+        orphan_scan();
 }
 
 /* ---- events ----------------------------------------------------------- */
@@ -800,6 +929,8 @@ static void loop(void)
                 continue;
             }
             next_pass = 0;
+            if (periodic && last_pass)
+                ensure_pidfile();
             pass(periodic);
         }
     }
@@ -823,26 +954,35 @@ static pid_t pidfile_owner(void)
     return (pid_t)pid;
 }
 
+/* One instance: the lock file (flock) is the truth, the pid file catches
+ * a daemon that does not lock (the reference's). An instance that was just
+ * sent SIGTERM (a restart) gets up to 3 s to go away. */
 static int take_lock(void)
 {
-    pid_t other = pidfile_owner();
-    if (other > 0) {
-        x2go_complain("already running (pid %d, %s); not starting a second instance",
-                      (int)other, X2GO_PIDFILE);
-        return -1;
-    }
     int fd = open(LOCK_FILE, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0) {
         x2go_complain("cannot open %s: %s", LOCK_FILE, strerror(errno));
         return -1;
     }
-    if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+    pid_t other = 0;
+    for (int i = 0; i < 30; i++) {
+        if (i)
+            usleep(100 * 1000);
+        other = pidfile_owner();
+        if (other > 0)
+            continue;
+        if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+            return fd;
+        other = -1;
+    }
+    if (other > 0)
+        x2go_complain("already running (pid %d, %s); not starting a second instance",
+                      (int)other, X2GO_PIDFILE);
+    else
         x2go_complain("already running (%s is locked); not starting a second instance",
                       LOCK_FILE);
-        close(fd);
-        return -1;
-    }
-    return fd;
+    close(fd);
+    return -1;
 }
 
 static void remove_pidfile(void)

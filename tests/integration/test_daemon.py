@@ -10,6 +10,7 @@ whose argv holds exactly "X2GO-<sid>", and which records every SIGHUP and
 SIGTERM it receives (with the sender's uid) and answers like nxagent does on
 its state file. Everything created is removed again.
 """
+import contextlib
 import os
 import pwd
 import random
@@ -134,7 +135,7 @@ class Session:
                         "INSERT INTO sessions(session_id,display,uname,server,client,status,"
                         "init_time,last_time,cookie,agent_pid) VALUES(?,?,?,?,?,?,"
                         "datetime('now','localtime'),datetime('now','localtime'),?,NULL)",
-                        (self.sid, self.display, self.user, self.host, "127.0.0.1", status,
+                        (self.sid, self.display, self.user, self.host, "127.0.0.1", "R",
                          "%032x" % random.getrandbits(128)))
                     self.ports = []
                     while len(self.ports) < ports:
@@ -177,10 +178,13 @@ class Session:
             wait_for(lambda: ("X2GO-" + self.sid).encode() in
                      open("/proc/%d/cmdline" % self.proc.pid, "rb").read(), 5)
             pid = self.proc.pid
-        if pid is not None:
+        # like x2gostartagent: the row is reserved (agent_pid NULL, R) first,
+        # then the agent is filled in; the wanted status comes with it
+        if pid is not None or status != "R":
             with db() as c:
-                c.execute("UPDATE sessions SET agent_pid=?, gr_port=?, sound_port=?, fs_port=? "
-                          "WHERE session_id=?", (pid, *self.ports[:3], self.sid))
+                c.execute("UPDATE sessions SET agent_pid=?, status=?, gr_port=?, sound_port=?, "
+                          "fs_port=? WHERE session_id=?",
+                          (pid, status, *(self.ports + [None] * 3)[:3], self.sid))
 
     def write_state(self, st):
         tmp = os.path.join(self.sdir, ".state.tmp")
@@ -221,175 +225,199 @@ def cleanup_all():
             print("cleanup: %s" % e, file=sys.stderr)
 
 
+@contextlib.contextmanager
+def cleaning():
+    """Remove whatever the test created, pass or fail."""
+    try:
+        yield
+    finally:
+        cleanup_all()
+
+
 def require_daemon():
-    assert daemon_pid(), "the daemon is not running (%s names no live x2gocleansessions)" % PIDFILE
+    # others may be restarting it (scripts/install.sh): give it a moment
+    assert wait_for(daemon_pid, 10, 0.2), \
+        "the daemon is not running (%s names no live x2gocleansessions)" % PIDFILE
 
 
 # ---- tests ---------------------------------------------------------------
 
 def test_pidfile_and_second_instance():
-    pid = daemon_pid()
-    assert pid, "no live x2gocleansessions named by %s" % PIDFILE
-    for args in ([DAEMON], [DAEMON, "--debug"]):
-        r = subprocess.run(args, capture_output=True, text=True, timeout=10)
-        assert r.returncode != 0, "a second instance (%s) started" % args
-        assert "already running" in r.stderr, "unexpected stderr: %r" % r.stderr
-    assert daemon_pid() == pid, "the running daemon was disturbed"
+    with cleaning():
+        pid = daemon_pid()
+        assert pid, "no live x2gocleansessions named by %s" % PIDFILE
+        for args in ([DAEMON], [DAEMON, "--debug"]):
+            r = subprocess.run(args, capture_output=True, text=True, timeout=10)
+            assert r.returncode != 0, "a second instance (%s) started" % args
+            assert "already running" in r.stderr, "unexpected stderr: %r" % r.stderr
+        assert daemon_pid() == pid, "the running daemon was disturbed"
 
 
 def test_live_agent_left_alone():
-    require_daemon()
-    s = Session()
-    time.sleep(2)
-    assert status_of(s.sid) == "R", "a live session changed: %r" % status_of(s.sid)
-    assert s.proc.poll() is None and not s.signals(), "the agent was signalled"
+    with cleaning():
+        require_daemon()
+        s = Session()
+        time.sleep(2)
+        assert status_of(s.sid) == "R", "a live session changed: %r" % status_of(s.sid)
+        assert s.proc.poll() is None and not s.signals(), "the agent was signalled"
 
 
 def test_dead_agent_row_becomes_F_and_is_deleted():
-    require_daemon()
-    s = Session()
-    time.sleep(0.5)
-    # the agent also "holds" its display, like an X server
-    lock = "/tmp/.X%d-lock" % s.display
-    with open(lock, "w") as f:
-        f.write("%10d\n" % s.proc.pid)
-    os.makedirs("/tmp/.X11-unix", mode=0o1777, exist_ok=True)
-    sockp = "/tmp/.X11-unix/X%d" % s.display
-    sk = socket.socket(socket.AF_UNIX)
-    sk.bind(sockp)
-    sk.close()  # a stale socket file: nobody listens
-    s.proc.kill()
-    s.proc.wait()
-    gone = wait_for(lambda: status_of(s.sid) is None, 5)
-    assert gone, "row still there, status %r" % status_of(s.sid)
-    assert not ports_of(s.sid), "its used_ports rows remain"
-    assert wait_for(lambda: not os.path.lexists(lock) and not os.path.lexists(sockp), 3), \
-        "stale X11 lock/socket not removed"
-    # session dir and link go after a grace period (x2gocmdexitmessage)
-    assert os.path.isdir(s.sdir), "session dir removed without grace"
-    assert wait_for(lambda: not os.path.lexists(s.sdir) and not os.path.lexists(s.link), 45, 0.5), \
-        "session dir or ~/.x2go link not removed"
+    with cleaning():
+        require_daemon()
+        s = Session()
+        time.sleep(0.5)
+        # the agent also "holds" its display, like an X server
+        lock = "/tmp/.X%d-lock" % s.display
+        with open(lock, "w") as f:
+            f.write("%10d\n" % s.proc.pid)
+        os.makedirs("/tmp/.X11-unix", mode=0o1777, exist_ok=True)
+        sockp = "/tmp/.X11-unix/X%d" % s.display
+        sk = socket.socket(socket.AF_UNIX)
+        sk.bind(sockp)
+        sk.close()  # a stale socket file: nobody listens
+        s.proc.kill()
+        s.proc.wait()
+        gone = wait_for(lambda: status_of(s.sid) is None, 5)
+        assert gone, "row still there, status %r" % status_of(s.sid)
+        assert not ports_of(s.sid), "its used_ports rows remain"
+        assert wait_for(lambda: not os.path.lexists(lock) and not os.path.lexists(sockp), 3), \
+            "stale X11 lock/socket not removed"
+        # session dir and link go after a grace period (x2gocmdexitmessage);
+    # 30 s, up to 60 s more when the daemon was restarted meanwhile
+        assert os.path.isdir(s.sdir), "session dir removed without grace"
+        assert wait_for(lambda: not os.path.lexists(s.sdir) and not os.path.lexists(s.link), 95, 0.5), \
+            "session dir or ~/.x2go link not removed"
 
 
 def test_rows_of_vanished_agents_cleaned_with_live_display_kept():
     """Reboot recovery: a row whose pid does not exist (or is another
     process) goes; X11 files of a display someone else holds stay."""
-    require_daemon()
-    other = subprocess.Popen(["sleep", "30"])  # not an agent: wrong argv
-    s = Session(agent=False, pid=other.pid)
-    lock = "/tmp/.X%d-lock" % s.display
-    with open(lock, "w") as f:
-        f.write("%10d\n" % other.pid)  # a live process holds the display
-    try:
-        assert wait_for(lambda: status_of(s.sid) is None, 5), "row of a non-agent pid stayed"
-        time.sleep(0.5)
-        assert os.path.exists(lock), "lock file of a live display holder removed"
-        assert other.poll() is None, "an unrelated process was killed"
-    finally:
-        other.kill()
-        other.wait()
+    with cleaning():
+        require_daemon()
+        other = subprocess.Popen(["sleep", "30"])  # not an agent: wrong argv
+        s = Session(agent=False, pid=other.pid)
+        lock = "/tmp/.X%d-lock" % s.display
+        with open(lock, "w") as f:
+            f.write("%10d\n" % other.pid)  # a live process holds the display
+        try:
+            assert wait_for(lambda: status_of(s.sid) is None, 5), "row of a non-agent pid stayed"
+            time.sleep(0.5)
+            assert os.path.exists(lock), "lock file of a live display holder removed"
+            assert other.poll() is None, "an unrelated process was killed"
+        finally:
+            other.kill()
+            other.wait()
 
 
 def test_killed_agent_noticed_within_seconds():
-    require_daemon()
-    s = Session()
-    time.sleep(1.0)
-    t0 = time.monotonic()
-    s.proc.send_signal(signal.SIGKILL)
-    s.proc.wait()
-    assert wait_for(lambda: status_of(s.sid) is None, 10), "row not removed"
-    dt = time.monotonic() - t0
-    assert dt < 2.5, "took %.1f s (not event-driven?)" % dt
+    with cleaning():
+        require_daemon()
+        s = Session()
+        time.sleep(1.0)
+        t0 = time.monotonic()
+        s.proc.send_signal(signal.SIGKILL)
+        s.proc.wait()
+        assert wait_for(lambda: status_of(s.sid) is None, 10), "row not removed"
+        dt = time.monotonic() - t0
+        assert dt < 2.5, "took %.1f s (not event-driven?)" % dt
 
 
 def test_suspended_state_sets_S_and_running_sets_R_without_suspend():
-    require_daemon()
-    s = Session()
-    time.sleep(0.5)
-    t0 = time.monotonic()
-    s.write_state("SUSPENDED")
-    assert wait_for(lambda: status_of(s.sid) == "S", 3), "not S: %r" % status_of(s.sid)
-    assert time.monotonic() - t0 < 2, "state change noticed late"
-    # DB S, agent RUNNING (e.g. a resume that did not update the DB yet):
-    # the DB is fixed, the session is never suspended behind the client
-    s.write_state("RUNNING")
-    assert wait_for(lambda: status_of(s.sid) == "R", 3), "not R: %r" % status_of(s.sid)
-    time.sleep(3)
-    assert status_of(s.sid) == "R"
-    assert not any(sig == signal.SIGHUP for sig, _ in s.signals()), \
-        "surprise suspend: %r" % s.signals()
+    with cleaning():
+        require_daemon()
+        s = Session()
+        time.sleep(0.5)
+        t0 = time.monotonic()
+        s.write_state("SUSPENDED")
+        assert wait_for(lambda: status_of(s.sid) == "S", 3), "not S: %r" % status_of(s.sid)
+        assert time.monotonic() - t0 < 2, "state change noticed late"
+        # DB S, agent RUNNING (e.g. a resume that did not update the DB yet):
+        # the DB is fixed, the session is never suspended behind the client
+        s.write_state("RUNNING")
+        assert wait_for(lambda: status_of(s.sid) == "R", 3), "not R: %r" % status_of(s.sid)
+        time.sleep(3)
+        assert status_of(s.sid) == "R"
+        assert not any(sig == signal.SIGHUP for sig, _ in s.signals()), \
+            "surprise suspend: %r" % s.signals()
 
 
 def test_broker_suspend_request():
     """x2gobroker-agent sets S (x2gochangestatus) on a running session and
     expects the server to suspend it within ~2 s."""
-    require_daemon()
-    assert os.access(BIN + "/x2gosuspend-session", os.X_OK), "x2gosuspend-session not installed"
-    s = Session()
-    time.sleep(1.0)
-    set_status(s.sid, "S")
-    got = wait_for(lambda: [x for x in s.signals() if x[0] == signal.SIGHUP], 4)
-    assert got, "agent not suspended; signals %r, status %r" % (s.signals(), status_of(s.sid))
-    assert got[0][1] == s.pw.pw_uid, "SIGHUP sent by uid %d, not the user" % got[0][1]
-    time.sleep(2)
-    assert status_of(s.sid) == "S", "status %r" % status_of(s.sid)
-    assert len([x for x in s.signals() if x[0] == signal.SIGHUP]) == 1, \
-        "suspended more than once: %r" % s.signals()
+    with cleaning():
+        require_daemon()
+        assert os.access(BIN + "/x2gosuspend-session", os.X_OK), "x2gosuspend-session not installed"
+        s = Session()
+        time.sleep(1.0)
+        set_status(s.sid, "S")
+        got = wait_for(lambda: [x for x in s.signals() if x[0] == signal.SIGHUP], 4)
+        assert got, "agent not suspended; signals %r, status %r" % (s.signals(), status_of(s.sid))
+        assert got[0][1] == s.pw.pw_uid, "SIGHUP sent by uid %d, not the user" % got[0][1]
+        time.sleep(2)
+        assert status_of(s.sid) == "S", "status %r" % status_of(s.sid)
+        assert len([x for x in s.signals() if x[0] == signal.SIGHUP]) == 1, \
+            "suspended more than once: %r" % s.signals()
 
 
 def test_terminate_request_runs_terminate_as_user():
-    require_daemon()
-    s = Session()
-    time.sleep(0.5)
-    set_status(s.sid, "T")
-    got = wait_for(lambda: [x for x in s.signals() if x[0] == signal.SIGTERM], 4)
-    assert got, "agent not terminated; status %r" % status_of(s.sid)
-    if os.access(BIN + "/x2goterminate-session", os.X_OK):
-        assert got[0][1] == s.pw.pw_uid, \
-            "SIGTERM from uid %d: x2goterminate-session did not run as the user" % got[0][1]
-    assert wait_for(lambda: status_of(s.sid) is None, 5), \
-        "row not removed after terminate: %r" % status_of(s.sid)
+    with cleaning():
+        require_daemon()
+        s = Session()
+        time.sleep(0.5)
+        set_status(s.sid, "T")
+        got = wait_for(lambda: [x for x in s.signals() if x[0] == signal.SIGTERM], 4)
+        assert got, "agent not terminated; status %r" % status_of(s.sid)
+        if os.access(BIN + "/x2goterminate-session", os.X_OK):
+            assert got[0][1] == s.pw.pw_uid, \
+                "SIGTERM from uid %d: x2goterminate-session did not run as the user" % got[0][1]
+        assert wait_for(lambda: status_of(s.sid) is None, 5), \
+            "row not removed after terminate: %r" % status_of(s.sid)
 
 
 def test_finished_row_with_lingering_agent_gets_sigkill():
-    require_daemon()
-    s = Session(status="F", mode="stubborn")
-    t0 = time.monotonic()
-    time.sleep(3)
-    assert s.proc.poll() is None, "killed without grace"
-    rc = wait_for(lambda: s.proc.poll(), 30, 0.2)
-    dt = time.monotonic() - t0
-    assert rc == -signal.SIGKILL, "agent not SIGKILLed (rc %r)" % rc
-    assert 18 <= dt <= 26, "killed after %.1f s, expected ~20" % dt
-    assert wait_for(lambda: status_of(s.sid) is None, 5), "row not removed after the kill"
+    with cleaning():
+        require_daemon()
+        s = Session(status="F", mode="stubborn")
+        t0 = time.monotonic()
+        time.sleep(3)
+        assert s.proc.poll() is None, "killed without grace"
+        rc = wait_for(lambda: s.proc.poll(), 30, 0.2)
+        dt = time.monotonic() - t0
+        assert rc == -signal.SIGKILL, "agent not SIGKILLed (rc %r)" % rc
+        assert 18 <= dt <= 26, "killed after %.1f s, expected ~20" % dt
+        assert wait_for(lambda: status_of(s.sid) is None, 5), "row not removed after the kill"
 
 
 def test_reservation_survives_10s_not_70s():
-    require_daemon()
-    s = Session(agent=False)  # agent_pid NULL: a start in progress
-    t0 = time.monotonic()
-    time.sleep(10)
-    assert status_of(s.sid) == "R", "reservation removed within 10 s"
-    gone = wait_for(lambda: status_of(s.sid) is None, 65, 0.5)
-    dt = time.monotonic() - t0
-    assert gone, "reservation still there after %.0f s" % dt
-    assert dt >= 55, "reservation removed after only %.0f s" % dt
-    assert not ports_of(s.sid), "its ports remain"
+    with cleaning():
+        require_daemon()
+        s = Session(agent=False)  # agent_pid NULL: a start in progress
+        t0 = time.monotonic()
+        time.sleep(10)
+        st = status_of(s.sid)
+        assert st == "R", "reservation changed within 10 s: status %r" % st
+        gone = wait_for(lambda: status_of(s.sid) is None, 65, 0.5)
+        dt = time.monotonic() - t0
+        assert gone, "reservation still there after %.0f s" % dt
+        assert dt >= 55, "reservation removed after only %.0f s" % dt
+        assert not ports_of(s.sid), "its ports remain"
 
 
 def test_sigterm_removes_pidfile():
-    pid = daemon_pid()
-    assert pid, "daemon not running"
-    try:
-        os.kill(pid, signal.SIGTERM)
-        assert wait_for(lambda: not os.path.exists("/proc/%d" % pid), 5), "did not exit"
-        assert not os.path.exists(PIDFILE), "pid file left behind"
-    finally:
-        if not daemon_pid():
-            r = subprocess.run([DAEMON], capture_output=True, text=True, timeout=10)
-            assert r.returncode == 0, "restart failed: %s" % r.stderr
-    assert wait_for(daemon_pid, 3), "restarted daemon has no pid file"
-    assert open(PIDFILE).read().endswith("\n")
+    with cleaning():
+        pid = daemon_pid()
+        assert pid, "daemon not running"
+        try:
+            os.kill(pid, signal.SIGTERM)
+            assert wait_for(lambda: not os.path.exists("/proc/%d" % pid), 5), "did not exit"
+            assert not os.path.exists(PIDFILE), "pid file left behind"
+        finally:
+            if not daemon_pid():
+                r = subprocess.run([DAEMON], capture_output=True, text=True, timeout=10)
+                assert r.returncode == 0, "restart failed: %s" % r.stderr
+        assert wait_for(daemon_pid, 3), "restarted daemon has no pid file"
+        assert open(PIDFILE).read().endswith("\n")
 
 
 TESTS = [v for k, v in list(globals().items()) if k.startswith("test_") and callable(v)]

@@ -766,7 +766,9 @@ exec "$SHELL" -c "$SSH_ORIGINAL_COMMAND"
                       "if [ -n \"$p\" ] && grep -q x2gocleansessions /proc/$p/cmdline 2>/dev/null; "
                       "then echo RUNNING $p; fi")
         path = r.stdout.splitlines()[0].strip() if r.stdout.strip() else ""
-        if mode == "auto" and "RUNNING" in r.stdout:
+        # with a wrap (reference in a namespace) /run is shared with the host,
+        # so a pid file there may name the host's daemon: start our own
+        if mode == "auto" and "RUNNING" in r.stdout and not self.wrap:
             self.daemon_note = "already running (%s)" % r.stdout.strip().splitlines()[-1]
             log("daemon " + self.daemon_note)
             return

@@ -122,6 +122,15 @@ def test_helper_refuses_a_sid_for_every_op():
             _refused([HELPER] + args, USER_B, 'helper %s as B' % args[0])
         eq(row(a['sid']), tuple(a.values()), "A's row")
         eq(row(b['sid']), tuple(b.values()), "B's row")
+        # A's start in progress (no agent yet): B can neither complete
+        # (create) nor touch it
+        resv = s.add(USER_A, 'R', agent=None)
+        for args in (['create', resv['sid'], cookie, str(os.getpid()), '10.9.9.9', '31000',
+                      '31001', '31002', '-1', '-1'],
+                     ['resume', resv['sid'], '10.9.9.9', '30000'],
+                     ['status', 'F', resv['sid']], ['get', resv['sid']]):
+            _refused([HELPER] + args, USER_B, "helper %s on A's reservation as B" % args[0])
+        eq(row(resv['sid']), tuple(resv.values()), "A's reservation")
 
 
 def test_helper_refuses_unknown_and_injection_shaped_ops():

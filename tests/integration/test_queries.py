@@ -176,3 +176,39 @@ def test_x2gogetagentstate():
            'state of a suspended session (no newline)')
         eq(ok(run([LIB + '/x2gogetagentstate', n['sid']], user=USER_A)).out, b'UNKNOWN',
            'no state file')
+
+
+def test_feature_files_of_other_packages_are_read_not_run():
+    """Another package's <share>/x2gofeature.d/*.features script (a bash
+    case, spec 2.5) adds its features, and is never executed."""
+    path = '/usr/share/x2go/x2gofeature.d/zz-x2goit.features'
+    marker = '/tmp/x2goit-feature-script-ran'
+    script = ('#!/bin/bash\n'
+              'touch %s\n'
+              'case "$1" in\n'
+              '\t"X2GO_ITTEST_ONE")\techo "ok"; exit 0;;\n'
+              '\t"X2GO_ITTEST_TWO") echo "ok"; exit 0;;\n'
+              '\t"X2GO_ITTEST_OFF")\techo "no"; exit 255;;\n'
+              '\t*)\texit 255;;\n'
+              'esac\n' % marker)
+    if os.path.exists(marker):
+        os.unlink(marker)
+    try:
+        with open(path, 'w') as f:
+            f.write(script)
+        os.chmod(path, 0o755)
+        names = ok(run(['/usr/bin/x2gofeaturelist'], user=USER_A)).out.decode().splitlines()
+        check('X2GO_ITTEST_ONE' in names and 'X2GO_ITTEST_TWO' in names,
+              'features of another package not listed: %r' % names)
+        check('X2GO_ITTEST_OFF' not in names, 'a feature answered "no" is listed')
+        check(names.index('X2GO_ITTEST_ONE') < names.index('X2GO_ITTEST_TWO'), 'file order')
+        for n in ('X2GO_ITTEST_ONE', 'X2GO_ITTEST_TWO'):
+            eq(ok(run(['/usr/bin/x2gofeature', n], user=USER_A)).out, b'ok\n', n)
+        r = run(['/usr/bin/x2gofeature', 'X2GO_ITTEST_OFF'], user=USER_A)
+        eq((r.rc, r.out), (255, b'not available\n'), 'X2GO_ITTEST_OFF')
+        check(not os.path.exists(marker), 'a .features script was executed')
+    finally:
+        if os.path.exists(path):
+            os.unlink(path)
+        if os.path.exists(marker):
+            os.unlink(marker)

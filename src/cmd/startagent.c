@@ -530,10 +530,12 @@ static int run_startagent(int argc, char **argv, FILE *out)
         .port_start = x2go_random_port(), .nports = 3,
     };
     if (s.st->ops->reserve(s.st, &req, &s.res) < 0) {
-        x2go_complain("Unable to find free display port or insert new session into "
-                      "database: %s", x2go_err());
+        /* One transaction: no half-made reservation is left either way. */
+        bool ports = strstr(x2go_err(), "no free TCP port") != NULL;
+        x2go_complain("Unable to find free %s or insert new session into database: %s",
+                      ports ? "port" : "display port", x2go_err());
         x2go_store_close(s.st);
-        return X2GO_FAIL(10);
+        return X2GO_FAIL(ports ? 11 : 10);
     }
     s.reserved = true;
     int rc = launch(&s, out);

@@ -210,7 +210,10 @@ static int resume(struct x2go_ctx *c, struct x2go_session *s, const struct resum
     /* Still starting, or another client is resuming it: give it a bounded
      * while to settle (the reference waited forever, spec 8.2 #17). */
     const unsigned busy = X2GO_STATE_BIT(X2GO_AS_STARTING) | X2GO_STATE_BIT(X2GO_AS_RESUMING);
-    st = x2go_wait_state_leaves(c, sid, busy, START_WAIT_MS);
+    /* A STARTING agent changes only when its first client connects, which
+     * is either under way or not coming: a short wait is enough. */
+    st = x2go_wait_state_leaves(c, sid, busy,
+                                st == X2GO_AS_STARTING ? START_WAIT_MS / 5 : START_WAIT_MS);
     if (busy & X2GO_STATE_BIT(st)) {
         /* It waits for a client on the port it was given: send this
          * client there. SIGHUP now would kill a STARTING nxagent. */

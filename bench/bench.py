@@ -637,8 +637,23 @@ class Bench:
                 logp = os.path.join(WORK, "daemon-%s.log" % name)
                 if os.path.exists(logp):
                     os.unlink(logp)
+                # a private, writable /run (overlay on the host's) so the
+                # daemon's pid/lock files neither collide with a daemon that
+                # runs on the host nor block one from starting; same for
+                # /tmp: whatever the daemon removes there (other users'
+                # leftover session dirs, X locks) stays inside its namespace
+                ov = os.path.join(WORK, "runov")
+                os.makedirs(ov, exist_ok=True)
+                wrap = ('mount -t tmpfs bench-run "$1" && mkdir "$1/u" "$1/w" && '
+                        'mount -t overlay -o "lowerdir=/run,upperdir=$1/u,workdir=$1/w" '
+                        'bench-run /run && rm -f /run/x2goserver.pid /run/x2goserver.pid.lock && '
+                        'mkdir "$1/tu" "$1/tw" && '
+                        'mount -t overlay -o "lowerdir=/tmp,upperdir=$1/tu,workdir=$1/tw" '
+                        'bench-tmp /tmp && exec x2gocleansessions --debug')
                 r = side.call({"op": "spawn", "user": "root",
-                               "argv": ["x2gocleansessions", "--debug"], "log": logp})
+                               "argv": ["unshare", "--mount", "--propagation", "private",
+                                        "--", "/bin/sh", "-c", wrap, "sh", ov],
+                               "log": logp})
                 pid = r["pid"]
                 log("daemon %s pid %d: warm-up %ds, window %ds"
                     % (name, pid, self.a.daemon_warmup, window))
@@ -813,7 +828,7 @@ def report(b, args, started, elapsed):
              "names the session, state files `SUSPENDED`): nothing to do, so this is "
              "the idle cost. CPU = utime+stime+cutime+cstime of the daemon from "
              "`/proc/<pid>/stat` (children it reaped included), over a %d s window "
-             "after %d s warm-up (DESIGN §4 says 10 min; scaled down to keep the run "
+             "after %d s warm-up; each daemon runs with private overlays on `/run` and `/tmp` (host files visible, its own writes and removals private) so its pid and lock files do not meet a daemon running on the host and it cannot remove other developers' session files (DESIGN §4 says 10 min; scaled down to keep the run "
              "short, the idle cost is linear in time).\n"
              % (args.daemon_sessions, args.daemon_window, args.daemon_warmup))
     L.append("| side | CPU seconds in window | CPU % of one core | DB status counts after | note |")

@@ -144,6 +144,24 @@ def run(argv, user=None, timeout=60, env=None):
     return Result(list(argv), user, p.returncode, p.stdout, p.stderr)
 
 
+FAKE_HOST = 'x2goitfakehost'
+
+
+def run_on_fake_host(argv, user=None, timeout=60):
+    """Run argv in a private UTS namespace whose host name is FAKE_HOST.
+    Rows with server=FAKE_HOST are then this command's own host's rows,
+    while a clean-up daemon (in the real namespace) leaves them alone: the
+    command's own reconciliation can be watched without a race."""
+    inner = list(argv)
+    if user and user != 'root':
+        inner = [RUNUSER, '-u', user, '--'] + inner
+    full = ['/usr/bin/unshare', '--uts', '/bin/sh', '-c',
+            'hostname "$0" && exec "$@"', FAKE_HOST] + inner
+    p = subprocess.run(full, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, env=ENV, timeout=timeout)
+    return Result(list(argv), user, p.returncode, p.stdout, p.stderr)
+
+
 def ok(r, what=''):
     """The command succeeded and said nothing on stderr."""
     check(r.rc == 0 and r.err == b'', 'expected success %s: %r' % (what, r))

@@ -4,9 +4,9 @@ A item 4; fixes of 8.2 items 10 and 18)."""
 
 import os
 
-from itlib import (HOST, LIB, USER_A, USER_B, Sessions, age_now, by_sid, check,
-                   daemon_running, eq, lines_of, match_line, of_user, ok, row, run, status_of,
-                   unchanged)
+from itlib import (FAKE_HOST, HOST, LIB, USER_A, USER_B, Sessions, age_now, by_sid, check,
+                   daemon_running, eq, lines_of, match_line, of_user, ok, row, run,
+                   run_on_fake_host, status_of, unchanged)
 
 LIST = '/usr/bin/x2golistsessions'
 SHADOW = '/usr/bin/x2golistshadowsessions'
@@ -197,22 +197,6 @@ def test_root_list_shows_all_users_including_F():
         eq(status_of(a_susp_file['sid']), 'S', 'DB after root list R->S')
 
 
-def test_root_list_only_moves_R_to_S():
-    """Without a daemon in the way: the root list applies only R -> S;
-    dead agents and S rows with a running agent are the daemon's job."""
-    if daemon_running():
-        return  # the daemon would change these rows first; nothing to see
-    with Sessions() as s:
-        a_dead = s.add(USER_A, 'R', agent='dead')
-        b_s_running = s.add(USER_B, 'S', state='RUNNING')
-        r = ok(run([ROOT]))
-        got = by_sid(of_user(lines_of(r), USER_A, USER_B))
-        match_line(got[a_dead['sid']], a_dead)
-        eq(status_of(a_dead['sid']), 'R', 'root list leaves dead agents to the daemon')
-        match_line(got[b_s_running['sid']], b_s_running)
-        eq(status_of(b_s_running['sid']), 'S', 'root list never moves S -> R')
-
-
 def test_root_list_server_argument():
     with Sessions() as s:
         here = s.add(USER_A, 'R', state='RUNNING')
@@ -256,3 +240,63 @@ def test_appendix_b_line_byte_exact():
                 % (info['agent_pid'], info['sid'], info['display'], HOST, USER_A))
         check(r.out in {(want % a).encode() for a in range(age0 - 2, age0 + 30)},
               'Appendix B line: got %r, want %r' % (r.out, want % age0))
+
+
+def test_reconciliation_by_the_listing_itself():
+    """The same rules, with the rows on a host name only the listing sees
+    (a private UTS namespace), so no clean-up daemon can act first: the
+    listing itself must mark dead agents F and apply the state file."""
+    with Sessions() as s:
+        dead_r = s.add(USER_A, 'R', agent='dead', state='RUNNING', server=FAKE_HOST)
+        dead_s = s.add(USER_A, 'S', agent='dead', state='SUSPENDED', server=FAKE_HOST)
+        pid1 = s.add(USER_A, 'R', agent=1, server=FAKE_HOST)
+        live = s.add(USER_A, 'R', state='RUNNING', server=FAKE_HOST)
+        wrong = s.add(USER_A, 'R', agent=live['agent_pid'], server=FAKE_HOST)
+        r2s = s.add(USER_A, 'R', state='SUSPENDED', server=FAKE_HOST)
+        s2r = s.add(USER_A, 'S', state='RESUMING', server=FAKE_HOST)
+        nopid = s.add(USER_A, 'R', agent=None, server=FAKE_HOST)
+        b_live = s.add(USER_B, 'R', state='RUNNING', server=FAKE_HOST)
+        b_dead = s.add(USER_B, 'R', agent='dead', server=FAKE_HOST)
+
+        # B first: B's own dead row becomes F; A's rows are not B's business
+        r = ok(run_on_fake_host(['/usr/bin/x2golistsessions'], user=USER_B))
+        eq([l.split('|')[1] for l in lines_of(r)], [b_live['sid']], "B's list")
+        eq(status_of(b_dead['sid']), 'F', "B's dead row")
+        for info in (dead_r, dead_s, pid1, wrong, r2s, s2r):
+            eq(status_of(info['sid']), info['status'], "A's row after B listed")
+
+        r = ok(run_on_fake_host(['/usr/bin/x2golistsessions'], user=USER_A))
+        got = by_sid(lines_of(r))
+        eq(sorted(got), sorted([live['sid'], r2s['sid'], s2r['sid']]), "A's list")
+        for info in (dead_r, dead_s, pid1, wrong):
+            eq(status_of(info['sid']), 'F', 'dead agent %s' % info['sid'])
+        match_line(got[live['sid']], live)
+        match_line(got[r2s['sid']], r2s, status='S')
+        match_line(got[s2r['sid']], s2r, status='R')
+        eq(status_of(r2s['sid']), 'S', 'R -> S in the DB')
+        eq(status_of(s2r['sid']), 'R', 'S -> R in the DB')
+        eq(status_of(live['sid']), 'R', 'live row')
+        eq(row(nopid['sid']), tuple(nopid.values()), 'reservation untouched')
+        # a second listing changes nothing more
+        r2 = ok(unchanged(lambda: run_on_fake_host(['/usr/bin/x2golistsessions'], user=USER_A),
+                          'second listing'))
+        eq(sorted(by_sid(lines_of(r2))), sorted(got), 'second listing')
+
+
+def test_root_reconciliation_by_the_listing_itself():
+    """x2golistsessions_root on its own host: only R -> S (spec 1.4 rule
+    3); dead agents and S with a running agent are left to the daemon."""
+    with Sessions() as s:
+        dead = s.add(USER_A, 'R', agent='dead', server=FAKE_HOST)
+        r2s = s.add(USER_B, 'R', state='SUSPENDING', server=FAKE_HOST)
+        s_run = s.add(USER_B, 'S', state='RUNNING', server=FAKE_HOST)
+        fin = s.add(USER_A, 'F', agent='dead', server=FAKE_HOST)
+        r = ok(run_on_fake_host(['/usr/sbin/x2golistsessions_root']))
+        got = by_sid(of_user(lines_of(r), USER_A, USER_B))
+        eq(sorted(got), sorted(i['sid'] for i in (dead, r2s, s_run, fin)), 'root list')
+        match_line(got[dead['sid']], dead)
+        match_line(got[r2s['sid']], r2s, status='S')
+        match_line(got[s_run['sid']], s_run)
+        match_line(got[fin['sid']], fin)
+        eq([status_of(i['sid']) for i in (dead, r2s, s_run, fin)], ['R', 'S', 'S', 'F'],
+           'statuses after the root list')

@@ -295,6 +295,7 @@ static int run_runcommand(int argc, char **argv, FILE *out)
 
     /* Our process group is what x2goterminate-session signals. */
     setpgid(0, 0);
+    x2go_cloexec_from(3);
     int nullfd = open("/dev/null", O_RDONLY | O_CLOEXEC);
     if (nullfd >= 0) {
         dup2(nullfd, 0);

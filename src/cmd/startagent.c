@@ -475,6 +475,7 @@ static int run_startagent(int argc, char **argv, FILE *out)
 {
     static struct start s; /* large; one per process */
     memset(&s, 0, sizeof s);
+    x2go_cloexec_from(3);
     if (parse_args(&s, argc, argv) < 0)
         return X2GO_FAIL(2);
 

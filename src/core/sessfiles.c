@@ -288,3 +288,20 @@ void x2go_ssh_agent_link(const char *dir, bool drop)
             /* not fatal: the session just has no forwarded agent */
         }
 }
+
+void x2go_cloexec_from(int first)
+{
+    if (close_range((unsigned)first, ~0u, CLOSE_RANGE_CLOEXEC) == 0)
+        return;
+    DIR *d = opendir("/proc/self/fd");
+    if (!d)
+        return;
+    int self = dirfd(d);
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        int fd = atoi(e->d_name);
+        if (fd >= first && fd != self)
+            fcntl(fd, F_SETFD, FD_CLOEXEC);
+    }
+    closedir(d);
+}

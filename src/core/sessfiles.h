@@ -65,4 +65,9 @@ int x2go_write_sshd_pid(const char *dir);
  * drop: only remove the link. */
 void x2go_ssh_agent_link(const char *dir, bool drop);
 
+/* Mark every descriptor above stderr close-on-exec, so that nothing we
+ * start (the agent, the session's program) holds on to a descriptor of
+ * the SSH channel we were started from: a client waits for those to close. */
+void x2go_cloexec_from(int fd);
+
 #endif

@@ -107,6 +107,13 @@ static int run(int argc, char **argv, FILE *out)
     }
     if (!strcmp(action, "--createdb") || access(X2GO_DB_PATH, F_OK) < 0)
         return createdb(gr->gr_gid);
+    /* Refuse a file that is no session database before touching it: the
+     * column probe of the update cannot tell "no such column" from "not a
+     * database" and would announce columns it then fails to add. */
+    struct x2go_store *probe = x2go_store_sqlite_open(X2GO_DB_PATH, "root", true);
+    if (!probe)
+        return x2go_cmd_error(1);
+    x2go_store_close(probe);
     if (x2go_store_sqlite_update(X2GO_DB_PATH) < 0)
         return x2go_cmd_error(1);
     return fix_modes(gr->gr_gid);

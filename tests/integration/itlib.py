@@ -598,4 +598,21 @@ def replaced_file(path, text):
             os.unlink(path)
 
 
+def _serialize_runs():
+    """One integration run at a time on this machine: the tests swap the
+    live database and seed rows for the same two users, so two concurrent
+    runs would trip over each other. The lock lives as long as the run."""
+    import fcntl
+    import sys
+    global _LOCK
+    _LOCK = open('/run/lock/x2go-integration-tests.lock', 'a')
+    try:
+        fcntl.flock(_LOCK, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        print('itlib: waiting for another integration test run to finish', file=sys.stderr,
+              flush=True)
+        fcntl.flock(_LOCK, fcntl.LOCK_EX)
+
+
+_serialize_runs()
 ensure_users()

@@ -149,3 +149,37 @@ def test_postgres_backend_is_one_clear_error():
                 r = unchanged(lambda: run(argv, user=user), argv[0])
                 msg = one_error_line(r, '%s with backend=postgres' % argv[0])
                 check('postgres' in msg.lower(), msg)
+
+
+def test_unusable_database_gives_one_clear_error():
+    """A database file that is missing, empty or not a database at all:
+    one line naming the file and what to do (x2godbadmin), for users and
+    root alike."""
+    import os
+    import tempfile
+    from itlib import DB, swapped_db
+    with tempfile.TemporaryDirectory() as tmp, Sessions() as s:
+        a = s.add(USER_A, 'R')
+        garbage = os.path.join(tmp, 'garbage')
+        with open(garbage, 'w') as f:
+            f.write('this is not a database\n' * 200)
+        empty = os.path.join(tmp, 'empty')
+        open(empty, 'w').close()
+        problems = []
+        for label, path in (('missing', None), ('garbage', garbage), ('empty', empty)):
+            with swapped_db(path):
+                for argv, user in ((['/usr/bin/x2golistsessions'], USER_A),
+                                   (['/usr/bin/x2golistsessions'], None),
+                                   (['/usr/bin/x2gogetservers'], USER_A),
+                                   ([LIB + '/x2gogetstatus', a['sid']], USER_A),
+                                   (['/usr/sbin/x2golistsessions_root'], None)):
+                    what = '%s as %s with a %s database' % (argv[0], user or 'root', label)
+                    try:
+                        msg = one_error_line(run(argv, user=user), what)
+                        check(msg.count(DB) == 1, '%s: the file should be named once: %r'
+                              % (what, msg))
+                        check('x2godbadmin' in msg, '%s: no hint what to do: %r' % (what, msg))
+                        check(msg.count('(') == msg.count(')'), '%s: garbled: %r' % (what, msg))
+                    except AssertionError as e:
+                        problems.append(str(e))
+        check(not problems, '%d problems: %s' % (len(problems), ' || '.join(problems[:3])))

@@ -189,3 +189,16 @@ def test_dbadmin_is_for_root_only():
         for args in (['--createdb'], ['--updatedb'], ['--listsessions_all'], ['--help']):
             r = unchanged(lambda: run([DBADMIN] + args, user=USER_A), 'x2godbadmin as A')
             one_error_line(r, 'x2godbadmin %s as a user' % args[0])
+
+
+def test_updatedb_refuses_a_file_that_is_no_database():
+    with tempfile.TemporaryDirectory() as tmp:
+        bad = os.path.join(tmp, 'bad')
+        with open(bad, 'w') as f:
+            f.write('this is not a database\n' * 200)
+        with swapped_db(bad):
+            before = open(DB, 'rb').read()
+            r = run([DBADMIN, '--updatedb'])
+            msg = one_error_line(r, '--updatedb on a file that is no database')
+            check(DB in msg, 'the error does not name %s: %r' % (DB, msg))
+            eq(open(DB, 'rb').read(), before, 'the file after --updatedb')

@@ -85,6 +85,7 @@ struct sess {
     enum x2go_agent_state state;
     bool in_db;
     bool cleaned;            /* files of the dead agent handled */
+    bool umounted;           /* x2goumount-session run after the kill */
     char last_time[20];
     int64_t resv_ms;         /* reservation unchanged since */
     int64_t f_alive_ms;      /* F with a live agent since */
@@ -349,13 +350,32 @@ static pid_t run_user_cmd(struct sess *t, const char *prog)
     return pid;
 }
 
-static void umount_shares(struct sess *t)
+/* As the user, one after the other: x2goumount-session <sid>, and with
+ * rmforward $LIB/x2gormforward <sid> (ends the ssh connection that still
+ * forwards the ports of a session that is no longer connected). Only the
+ * programs that are installed. */
+static void umount_shares(struct sess *t, bool rmforward)
 {
     if (!t->user_ok || !t->sid_ok)
         return;
     dm_log(LOG_DEBUG, "%s: unmounting all shares", t->esc);
-    if (have(BINDIR "/x2goumount-session"))
-        run_user_cmd(t, BINDIR "/x2goumount-session");
+    static const char *const progs[] = {BINDIR "/x2goumount-session",
+                                        X2GO_LIBEXECDIR "/x2gormforward"};
+    char *argvs_mem[2][3];
+    char *const *argvs[2];
+    int n = 0;
+    for (int i = 0; i < (rmforward ? 2 : 1); i++) {
+        if (!have(progs[i]))
+            continue;
+        argvs_mem[n][0] = (char *)progs[i];
+        argvs_mem[n][1] = t->sid;
+        argvs_mem[n][2] = NULL;
+        argvs[n] = argvs_mem[n];
+        n++;
+    }
+    if (n && dm_run_as_user(&t->u, t->sid, rmforward ? "unmount/rmforward" : "x2goumount-session",
+                            (char *const *const *)argvs, n) < 0)
+        dm_log(LOG_WARNING, "%s: cannot run as %s: %s", t->esc, t->u.name, x2go_err());
 }
 
 /* The agent is gone: X11 files, shares, and later the session dir. */
@@ -365,7 +385,8 @@ static void files_cleanup(struct sess *t)
         return;
     t->cleaned = true;
     dm_x11_cleanup(t->sid, t->pid, t->display);
-    umount_shares(t);
+    if (!t->umounted)
+        umount_shares(t, false);
     if (!t->user_ok || !t->sid_ok)
         return;
     if (njobs >= MAX_DIR_JOBS) {
@@ -456,6 +477,10 @@ static void handle_blocked(struct sess *t, int64_t now)
            t->pid);
     if (agent_signal(t, SIGKILL) < 0)
         dm_log(LOG_WARNING, "%s: cannot kill pid %ld: %s", t->esc, t->pid, strerror(errno));
+    else if (!t->killed_ms) {
+        umount_shares(t, true);
+        t->umounted = true;
+    }
     t->killed_ms = now;
     want_pass_at(now + RETRY_MS);
 }
@@ -595,7 +620,7 @@ static void handle_row(struct sess *t, const struct x2go_session *r, bool is_new
         if (st == X2GO_AS_SUSPENDING || st == X2GO_AS_SUSPENDED) {
             dm_log(LOG_DEBUG, "%s: is suspended, changing status from R to S", t->esc);
             if (set_status(t, 'S') == 0)
-                umount_shares(t);
+                umount_shares(t, true);
         }
         break;
     case 'S':

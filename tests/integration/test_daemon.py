@@ -279,6 +279,28 @@ def test_dead_agent_row_becomes_F_and_is_deleted():
         sk = socket.socket(socket.AF_UNIX)
         sk.bind(sockp)
         sk.close()  # a stale socket file: nobody listens
+        # what a session dir may hold, planted links included: removal must
+        # never follow them (it runs as the user, below a verified dir fd)
+        uid, gid = s.pw.pw_uid, s.pw.pw_gid
+        keep = os.path.join(s.pw.pw_dir, "x2gotd-keep-%d" % s.display)
+        os.mkdir(keep)
+        victim = os.path.join(keep, "file")  # the user could delete it
+        with open(victim, "w") as f:
+            f.write("keep")
+        for p in (keep, victim):
+            os.chown(p, uid, gid)
+        _cleanups.append(lambda: subprocess.run(["rm", "-rf", keep]))
+        for name, target in (("evil-etc", "/etc"), ("evil-dir", keep), ("evil-file", victim)):
+            os.symlink(target, os.path.join(s.sdir, name))
+            os.lchown(os.path.join(s.sdir, name), uid, gid)
+        sub = os.path.join(s.sdir, "C-" + s.sid, "deeper")
+        os.makedirs(sub)
+        for d in (os.path.dirname(sub), sub):
+            os.chown(d, uid, gid)
+        with open(os.path.join(sub, "stats"), "w") as f:
+            f.write("x")
+        os.chown(os.path.join(sub, "stats"), uid, gid)
+        os.chmod(os.path.dirname(sub), 0o500)  # not writable: still removed
         s.proc.kill()
         s.proc.wait()
         gone = wait_for(lambda: status_of(s.sid) is None, 5)
@@ -287,10 +309,13 @@ def test_dead_agent_row_becomes_F_and_is_deleted():
         assert wait_for(lambda: not os.path.lexists(lock) and not os.path.lexists(sockp), 3), \
             "stale X11 lock/socket not removed"
         # session dir and link go after a grace period (x2gocmdexitmessage);
-    # 30 s, up to 60 s more when the daemon was restarted meanwhile
+        # 30 s, up to 60 s more when the daemon was restarted meanwhile
         assert os.path.isdir(s.sdir), "session dir removed without grace"
         assert wait_for(lambda: not os.path.lexists(s.sdir) and not os.path.lexists(s.link), 95, 0.5), \
             "session dir or ~/.x2go link not removed"
+        assert open(victim).read() == "keep", "a linked file was changed"
+        assert os.path.exists("/etc/hostname") and os.path.exists("/etc/passwd"), \
+            "removal followed a link into /etc"
 
 
 def test_rows_of_vanished_agents_cleaned_with_live_display_kept():

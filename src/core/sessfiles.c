@@ -88,8 +88,11 @@ int x2go_sessdir_open(const char *user, uid_t uid, const char *sid, char *out, s
 
 int x2go_home(char *out, size_t len)
 {
+    /* $HOME as the reference uses it, unless it is not ours (a daemon that
+     * switched to the user without resetting the environment). */
     const char *h = getenv("HOME");
-    if (h && h[0] == '/')
+    struct stat st;
+    if (h && h[0] == '/' && stat(h, &st) == 0 && st.st_uid == getuid())
         return x2go_strlcpy(out, h, len);
     struct passwd *pw = getpwuid(getuid());
     if (!pw || !pw->pw_dir || pw->pw_dir[0] != '/') {

@@ -29,8 +29,8 @@ int x2go_sessdir_create(const char *user, uid_t uid, const char *sid, char *out,
 int x2go_sessdir_open(const char *user, uid_t uid, const char *sid, char *out,
                       size_t len);
 
-/* The user's home as the session commands use it: $HOME if set and
- * absolute, else the passwd entry. */
+/* The user's home as the session commands use it: $HOME if it is an
+ * absolute path to a directory of ours, else the passwd entry. */
 int x2go_home(char *out, size_t len);
 
 /* ~/.x2go and ~/.x2go/ssh (created when missing). */

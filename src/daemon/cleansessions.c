@@ -37,6 +37,7 @@
 #include <sys/file.h>
 #include <sys/inotify.h>
 #include <sys/pidfd.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <syslog.h>
@@ -86,6 +87,7 @@ struct sess {
     bool in_db;
     bool cleaned;            /* files of the dead agent handled */
     bool umounted;           /* x2goumount-session run after the kill */
+    char niced;              /* status the superenicer last applied */
     char last_time[20];
     int64_t resv_ms;         /* reservation unchanged since */
     int64_t f_alive_ms;      /* F with a live agent since */
@@ -114,6 +116,7 @@ static int ep = -1, infd = -1, sigfd = -1;
 static int db_wd = -1;
 static int64_t next_pass, next_periodic, last_pass;
 static bool debug_mode;
+static struct dm_nice_conf nice_conf;
 
 static void want_pass_at(int64_t t)
 {
@@ -556,6 +559,62 @@ static void handle_terminate(struct sess *t, enum x2go_agent_state st, int64_t n
     set_status(t, 'F');
 }
 
+static bool nice_candidate(const struct sess *t)
+{
+    return t->user_ok && t->sid_ok && !t->dead && t->pid != X2GO_NULL_INT &&
+           (t->status == 'R' || t->status == 'S') && !strstr(t->sid, "XSHAD") &&
+           !dm_nice_ignored(&nice_conf, t->u.name);
+}
+
+/* Per session: on first sight (unless the agent already has the level)
+ * and on every R <-> S change. */
+static void superenice(struct sess *t)
+{
+    if (!nice_candidate(t) || t->niced == t->status)
+        return;
+    int lvl = t->status == 'R' ? nice_conf.normal : nice_conf.idle;
+    errno = 0;
+    int cur = getpriority(PRIO_PROCESS, (id_t)t->pid);
+    if (t->niced || errno != 0 || cur != lvl)
+        dm_nice_session(t->u.uid, t->sid, (pid_t)t->pid, lvl);
+    t->niced = t->status;
+}
+
+/* force-user-renice: the whole user at one level, running wins. */
+static void superenice_users(void)
+{
+    static struct { uid_t uid; int lvl; } applied[512];
+    static size_t napplied;
+    for (size_t i = 0; i < ntrk; i++) {
+        if (!trk[i]->in_db || !nice_candidate(trk[i]))
+            continue;
+        uid_t uid = trk[i]->u.uid;
+        bool running = false, seen = false;
+        for (size_t j = 0; j < ntrk; j++) {
+            if (!trk[j]->in_db || !nice_candidate(trk[j]) || trk[j]->u.uid != uid)
+                continue;
+            if (j < i) {
+                seen = true; /* this user was handled at j */
+                break;
+            }
+            running |= trk[j]->status == 'R';
+        }
+        if (seen)
+            continue;
+        int lvl = running ? nice_conf.normal : nice_conf.idle;
+        size_t k = 0;
+        while (k < napplied && applied[k].uid != uid)
+            k++;
+        if (k < napplied && applied[k].lvl == lvl)
+            continue;
+        dm_nice_user(uid, lvl);
+        if (k == napplied && napplied < X2GO_ARRAY_LEN(applied))
+            applied[napplied++].uid = uid;
+        if (k < napplied)
+            applied[k].lvl = lvl;
+    }
+}
+
 static void handle_row(struct sess *t, const struct x2go_session *r, bool is_new,
                        bool verify, int64_t now)
 {
@@ -640,6 +699,8 @@ static void handle_row(struct sess *t, const struct x2go_session *r, bool is_new
     default:
         break;
     }
+    if (nice_conf.enable && !nice_conf.force_user)
+        superenice(t);
 }
 
 /* A live agent of this session: some process of uid with argv element
@@ -821,6 +882,8 @@ static void pass(bool verify)
         }
         forget(t); /* swaps the last entry into i */
     }
+    if (nice_conf.enable && nice_conf.force_user)
+        superenice_users();
     if (verify)
         orphan_scan();
 }
@@ -1108,6 +1171,10 @@ int main(int argc, char **argv)
     if (!debug_mode && daemonize() < 0)
         return 1;
     dm_log_init(debug_mode);
+    dm_nice_load(&nice_conf);
+    if (nice_conf.enable)
+        dm_log(LOG_INFO, "superenicer enabled: normal %d, idle %d%s", nice_conf.normal,
+               nice_conf.idle, nice_conf.force_user ? ", per user" : "");
     if (setup() < 0)
         return 1;
     dm_log(LOG_NOTICE, "x2gocleansessions started (pid %d)", (int)getpid());

@@ -52,4 +52,16 @@ int dm_children_count(void);
  * when no live process holds the lock and nobody listens on the socket. */
 void dm_x11_cleanup(const char *sid, long pid, int display);
 
+/* The superenicer ([superenicer], read once at start). */
+struct dm_nice_conf {
+    bool enable, force_user;
+    int normal, idle;        /* clamped to -19..19 */
+    char ignored[1024];      /* comma-separated user names */
+};
+void dm_nice_load(struct dm_nice_conf *c);
+bool dm_nice_ignored(const struct dm_nice_conf *c, const char *user);
+/* Processes of uid whose environment holds X2GO_SESSION=<sid>, and agent. */
+void dm_nice_session(uid_t uid, const char *sid, pid_t agent, int level);
+void dm_nice_user(uid_t uid, int level);
+
 #endif

@@ -11,9 +11,11 @@ SIGTERM it receives (with the sender's uid) and answers like nxagent does on
 its state file. Everything created is removed again.
 """
 import contextlib
+import json
 import os
 import pwd
 import random
+import re
 import signal
 import socket
 import sqlite3
@@ -430,6 +432,122 @@ def test_reservation_survives_10s_not_70s():
         assert gone, "reservation still there after %.0f s" % dt
         assert dt >= 55, "reservation removed after only %.0f s" % dt
         assert not ports_of(s.sid), "its ports remain"
+
+
+# ---- a private daemon: own mount namespace, own /run, /tmp and database ----
+
+PRIVATE = r"""
+import json, os, pwd, signal, socket, sqlite3, subprocess, sys, time
+agent_code, user = sys.argv[1], sys.argv[2]
+out = {"log": "", "nice": {}, "errors": []}
+def sh(*a):
+    subprocess.run(a, check=True, stdout=subprocess.DEVNULL)
+sh("mount", "--make-rprivate", "/")
+for d in ("/run", "/tmp"):
+    sh("mount", "-t", "tmpfs", "-o", "mode=1777", "tmpfs", d)
+os.makedirs("/run/td/state")
+sh("mount", "--bind", "/run/td/state", "/var/lib/x2go")
+with open("/run/td/conf", "w") as f:
+    f.write("[superenicer]\nenable=yes\nforce-user-renice=no\nnormal-nice-level=0\n"
+            "idle-nice-level=17\nignored-users=bar, nobody\n\n[log]\nloglevel=notice\n")
+sh("mount", "--bind", "/run/td/conf", "/etc/x2go/x2goserver.conf")
+sh("/usr/sbin/x2godbadmin", "--createdb")
+pw = pwd.getpwnam(user)
+host = socket.gethostname()
+os.mkdir("/tmp/.x2go-" + user, 0o700)
+os.chown("/tmp/.x2go-" + user, pw.pw_uid, pw.pw_gid)
+procs, sess = [], {}
+for k, (name, status, state) in enumerate((("run", "R", "RUNNING"), ("susp", "S", "SUSPENDED"),
+                                            ("dead", "R", "RUNNING"))):
+    sid = "%s-%d-%d_stDtest_dp24" % (user, 60 + k, 1790000000 + k)
+    sdir = "/tmp/.x2go-%s/C-%s" % (user, sid)
+    os.mkdir(sdir, 0o700)
+    with open(sdir + "/state", "w") as f:
+        f.write(state)
+    for p in (sdir, sdir + "/state"):
+        os.chown(p, pw.pw_uid, pw.pw_gid)
+    a = subprocess.Popen(["/usr/bin/python3", "-c", agent_code, "X2GO-" + sid, sdir,
+                          "/dev/null", "normal"], user=pw.pw_uid, group=pw.pw_gid,
+                         extra_groups=[], cwd="/", stdin=subprocess.DEVNULL)
+    # a program of the session, found through its environment
+    c = subprocess.Popen(["/bin/sleep", "60"], user=pw.pw_uid, group=pw.pw_gid,
+                         extra_groups=[], cwd="/", env={"X2GO_SESSION": sid})
+    procs += [a, c]
+    sess[name] = {"sid": sid, "agent": a.pid, "child": c.pid, "dir": sdir}
+time.sleep(0.5)
+db = sqlite3.connect("/var/lib/x2go/x2go_sessions", isolation_level=None)
+for k, (name, st) in enumerate((("run", "R"), ("susp", "S"), ("dead", "R"))):
+    db.execute("INSERT INTO sessions(session_id,display,uname,server,status,agent_pid,"
+               "init_time,last_time) VALUES(?,?,?,?,?,?,datetime('now','localtime'),"
+               "datetime('now','localtime'))",
+               (sess[name]["sid"], 60 + k, user, host, st, sess[name]["agent"]))
+log = open("/run/td/debug.log", "w")
+d = subprocess.Popen(["/usr/sbin/x2gocleansessions", "--debug"], stdout=log,
+                     stderr=subprocess.STDOUT)
+def nice(pid):
+    try:
+        return os.getpriority(os.PRIO_PROCESS, pid)
+    except OSError:
+        return None
+try:
+    time.sleep(2)
+    for name in ("run", "susp"):
+        out["nice"][name] = [nice(sess[name]["agent"]), nice(sess[name]["child"])]
+    # S with a RUNNING agent: the DB goes back to R, and the nice level too
+    with open(sess["susp"]["dir"] + "/state", "w") as f:
+        f.write("RUNNING")
+    os.kill(sess["dead"]["agent"], signal.SIGKILL)
+    time.sleep(2)
+    out["nice"]["resumed"] = [nice(sess["susp"]["agent"]), nice(sess["susp"]["child"])]
+    out["status"] = {n: (db.execute("SELECT status FROM sessions WHERE session_id=?",
+                                    (sess[n]["sid"],)).fetchone() or [None])[0]
+                     for n in sess}
+    out["sids"] = {n: sess[n]["sid"] for n in sess}
+    out["pids"] = {n: sess[n]["agent"] for n in sess}
+finally:
+    d.send_signal(signal.SIGTERM)
+    try:
+        out["daemon_rc"] = d.wait(5)
+    except subprocess.TimeoutExpired:
+        d.kill()
+        out["daemon_rc"] = d.wait()
+    for p in procs:
+        p.kill()
+        p.wait()
+    out["log"] = open("/run/td/debug.log").read()
+print(json.dumps(out))
+"""
+
+
+def run_private_daemon():
+    ensure_user()
+    r = subprocess.run(["unshare", "--mount", "--propagation", "private", "/usr/bin/python3",
+                        "-c", PRIVATE, AGENT, USER], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, "private daemon run failed: %s" % r.stderr[-2000:]
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
+def test_private_daemon_debug_messages_and_superenicer():
+    """A daemon of our own (mount namespace with private /run, /tmp and
+    database): --debug output format and texts, and the superenicer."""
+    with cleaning():
+        o = run_private_daemon()
+        log, sids, pids = o["log"], o["sids"], o["pids"]
+        line = re.compile(r"^\w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d \d{4} ::: "
+                          r"(debug|info|notice|warning|err) ::: .")
+        bad = [l for l in log.splitlines() if not line.match(l)]
+        assert not bad, "debug lines not in '<localtime> ::: <level> ::: <msg>' form: %r" % bad[:3]
+        for want in ("%s, pid %d: does not exist, changing status from R to F"
+                     % (sids["dead"], pids["dead"]),
+                     "%s: unmounting all shares" % sids["dead"],
+                     "%s: in failed state, but agent is gone, forgetting." % sids["dead"],
+                     "%s: updating session status from 'S' to 'R'." % sids["susp"]):
+            assert " ::: debug ::: " + want in log, "missing debug line %r in:\n%s" % (want, log)
+        assert o["status"] == {"run": "R", "susp": "R", "dead": None}, o["status"]
+        assert o["nice"]["run"] == [0, 0], "running session reniced: %r" % o["nice"]
+        assert o["nice"]["susp"] == [17, 17], "suspended session not at idle: %r" % o["nice"]
+        assert o["nice"]["resumed"] == [0, 0], "resumed session not back: %r" % o["nice"]
+        assert o["daemon_rc"] == 0, "daemon exit status %r on SIGTERM" % o["daemon_rc"]
 
 
 def test_sigterm_removes_pidfile():

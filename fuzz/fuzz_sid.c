@@ -1,18 +1,13 @@
 /* libFuzzer target: the session-id grammar and builder. */
 #include "sid.h"
 
-#include <stdint.h>
-#include <stdlib.h>
-#include <string.h>
+#include "fuzz.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    char *s = malloc(size + 1);
+    char *s = fuzz_cstr(data, size);
     if (!s)
         return 0;
-    memcpy(s, data, size);
-    s[size] = '\0';
     struct x2go_sid id;
     if (x2go_sid_parse(s, &id) == 0) {
         /* A parsed id rebuilds to an id that parses again. */

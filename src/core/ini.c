@@ -124,29 +124,12 @@ struct x2go_ini *x2go_ini_parse(const char *name, const char *text)
 
 struct x2go_ini *x2go_ini_load(const char *path)
 {
-    FILE *f = fopen(path, "re");
-    if (!f) {
-        if (errno == ENOENT)
-            return x2go_ini_parse(path, "");
-        x2go_seterr("cannot read %s: %s", path, strerror(errno));
-        return NULL;
-    }
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *mem = open_memstream(&buf, &len);
-    if (!mem)
-        abort();
-    char chunk[4096];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        fwrite(chunk, 1, n, mem);
-    bool bad = ferror(f);
-    fclose(f);
-    fclose(mem);
+    size_t len;
+    char *buf = x2go_slurp(path, &len);
+    if (!buf)
+        return errno == ENOENT ? x2go_ini_parse(path, "") : NULL;
     struct x2go_ini *ini = NULL;
-    if (bad)
-        x2go_seterr("cannot read %s", path);
-    else if (memchr(buf, '\0', len))
+    if (memchr(buf, '\0', len))
         x2go_seterr("%s: binary data in configuration file", path);
     else
         ini = x2go_ini_parse(path, buf);

@@ -12,24 +12,7 @@
 #define SET(bm, i) ((bm)[(i) / 8] |= (uint8_t)(1u << ((i) % 8)))
 #define ISSET(bm, i) (((bm)[(i) / 8] >> ((i) % 8)) & 1u)
 
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "re");
-    if (!f)
-        return NULL;
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *mem = open_memstream(&buf, &len);
-    if (!mem)
-        abort();
-    char chunk[8192];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        fwrite(chunk, 1, n, mem);
-    fclose(f);
-    fclose(mem);
-    return buf;
-}
+static char *slurp(const char *path) { return x2go_slurp(path, NULL); }
 
 void x2go_sysports_scan_tcp(struct x2go_sysports *sp, const char *text)
 {

@@ -121,6 +121,37 @@ ssize_t x2go_read_file(const char *path, char *buf, size_t max)
     return (ssize_t)got;
 }
 
+char *x2go_slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "re");
+    if (!f) {
+        int e = errno;
+        x2go_seterr("cannot read %s: %s", path, strerror(e));
+        errno = e;
+        return NULL;
+    }
+    char *buf = NULL;
+    size_t n, size = 0;
+    FILE *mem = open_memstream(&buf, &size);
+    if (!mem)
+        abort();
+    char chunk[8192];
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        fwrite(chunk, 1, n, mem);
+    bool bad = ferror(f);
+    fclose(f);
+    fclose(mem);
+    if (bad) {
+        free(buf);
+        x2go_seterr("cannot read %s", path);
+        errno = EIO;
+        return NULL;
+    }
+    if (len)
+        *len = size;
+    return buf;
+}
+
 int x2go_write_file_atomic(const char *path, const char *data, size_t len,
                            mode_t mode)
 {

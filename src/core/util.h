@@ -34,6 +34,10 @@ int x2go_strlcpy(char *dst, const char *src, size_t len);
 /* Read a whole small file (at most max bytes) without following a final
  * symlink. Returns bytes read or -1. buf is NUL terminated. */
 ssize_t x2go_read_file(const char *path, char *buf, size_t max);
+/* Read a whole file of any size into a new NUL-terminated buffer (the
+ * caller frees it); *len gets its size. NULL with errno kept and the error
+ * set when it cannot be read. */
+char *x2go_slurp(const char *path, size_t *len);
 /* Write a file atomically (temp file in the same dir + rename), mode given. */
 int x2go_write_file_atomic(const char *path, const char *data, size_t len,
                            mode_t mode);

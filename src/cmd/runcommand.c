@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #define CMD_MAX_LEN 8192
@@ -225,6 +226,12 @@ static int run_runcommand(int argc, char **argv, FILE *out)
 {
     (void)argc;
     (void)out;
+    /* We outlive the client's command channel (it backgrounds us): hold on
+     * to none of the descriptors we inherited beyond stdin/out/err, or the
+     * channel (say, a pipe of a logging wrapper) never closes and the
+     * client waits forever. syslog reconnects by itself. */
+    closelog();
+    close_range(3, ~0u, 0);
     long display, pid, sndport;
     for (int i = 0; i < 7; i++)
         if (strlen(argv[i]) > (i == 4 ? CMD_MAX_LEN : 512) || !x2go_is_printable_ascii(argv[i])) {
@@ -295,7 +302,6 @@ static int run_runcommand(int argc, char **argv, FILE *out)
 
     /* Our process group is what x2goterminate-session signals. */
     setpgid(0, 0);
-    x2go_cloexec_from(3);
     int nullfd = open("/dev/null", O_RDONLY | O_CLOEXEC);
     if (nullfd >= 0) {
         dup2(nullfd, 0);

@@ -50,11 +50,18 @@ int x2go_dir_check(const char *path, uid_t uid)
 
 int x2go_dir_ensure(const char *path, uid_t uid)
 {
-    if (mkdir(path, 0700) < 0 && errno != EEXIST) {
-        x2go_seterr("cannot create %s: %s", path, strerror(errno));
-        return -1;
+    for (int tries = 0;; tries++) {
+        if (mkdir(path, 0700) < 0 && errno != EEXIST) {
+            x2go_seterr("cannot create %s: %s", path, strerror(errno));
+            return -1;
+        }
+        struct stat st;
+        /* Removed again between mkdir and check (an empty dir being
+         * cleaned up): once more. */
+        if (lstat(path, &st) < 0 && errno == ENOENT && tries < 2)
+            continue;
+        return x2go_dir_check(path, uid);
     }
-    return x2go_dir_check(path, uid);
 }
 
 int x2go_tmpdir_ensure(const char *user, uid_t uid, char *out, size_t len)
@@ -67,10 +74,19 @@ int x2go_tmpdir_ensure(const char *user, uid_t uid, char *out, size_t len)
 int x2go_sessdir_create(const char *user, uid_t uid, const char *sid, char *out, size_t len)
 {
     char top[PATH_MAX];
-    if (x2go_tmpdir_ensure(user, uid, top, sizeof top) < 0 ||
-        x2go_session_dir(out, len, user, sid) < 0)
+    if (x2go_session_dir(out, len, user, sid) < 0)
         return -1;
-    if (mkdir(out, 0700) < 0) {
+    /* A terminate of the user's last session may remove the empty
+     * /tmp/.x2go-<user> between our check and our mkdir: retry once. */
+    int rc = -1;
+    for (int tries = 0; tries < 2 && rc < 0; tries++) {
+        if (x2go_tmpdir_ensure(user, uid, top, sizeof top) < 0)
+            return -1;
+        rc = mkdir(out, 0700);
+        if (rc < 0 && errno != ENOENT)
+            break;
+    }
+    if (rc < 0) {
         x2go_seterr("cannot create the session directory %s: %s", out, strerror(errno));
         return -1;
     }

@@ -35,9 +35,12 @@ static char reconcile(struct x2go_store *st, struct x2go_session *s, const char 
      * agents F is the clean-up daemon's job there. */
     if (m == ROOT_LIST && !(s->status == 'R' && want == 'S'))
         return s->status;
-    if (want != s->status && st->ops->change_status(st, s->sid, want) == 0)
-        return want;
-    return s->status;
+    /* Show what the agent says even when the row cannot be updated (the
+     * database stays busy, or the clean-up daemon deleted the row first):
+     * a dead agent is never listed as running. */
+    if (want != s->status)
+        st->ops->change_status(st, s->sid, want);
+    return want;
 }
 
 static int list(int argc, char **argv, FILE *out, enum mode m)

@@ -17,6 +17,7 @@ import signal
 import socket
 import sqlite3
 import subprocess
+import tempfile
 import time
 
 DB = '/var/lib/x2go/x2go_sessions'
@@ -248,18 +249,18 @@ def same_db(before, after, what):
     raise AssertionError('database file bytes changed by %s (same rows)' % what)
 
 
-def unchanged(action, what, tries=6):
+def unchanged(action, what, tries=6, path=DB):
     """Run action() and show that it left the database byte-identical.
     The database is shared with real sessions and other test suites: when
     the only differences are other users' rows (or bytes with the same
     rows), that was someone else; try again. A difference in the schema or
     in the test users' rows fails at once."""
     for _ in range(tries):
-        before = snapshot()
+        before = snapshot(path)
         t0 = time.monotonic()
         result = action()
         took = time.monotonic() - t0
-        after = snapshot()
+        after = snapshot(path)
         if before == after:
             return result
         diff = _diff(before, after)
@@ -269,9 +270,9 @@ def unchanged(action, what, tries=6):
         if not diff:
             # Same rows, other bytes: was the database quiet meanwhile?
             # Watch it for as long again without the action.
-            c0 = snapshot()
+            c0 = snapshot(path)
             time.sleep(max(took, 0.05))
-            if snapshot() == c0:
+            if snapshot(path) == c0:
                 raise AssertionError('database file bytes changed by %s (same rows)' % what)
         time.sleep(0.2)
     return result  # only other users' rows kept changing meanwhile
@@ -302,15 +303,15 @@ def age_now(init_time_text):
                (init_time_text,))[0][0]
 
 
-def row(sid):
+def row(sid, path=DB):
     r = sql('SELECT session_id, display, uname, server, client, status, init_time, last_time,'
             ' cookie, agent_pid, gr_port, sound_port, fs_port, tekictrl_port, tekidata_port'
-            ' FROM sessions WHERE session_id=?', (sid,))
+            ' FROM sessions WHERE session_id=?', (sid,), path=path)
     return r[0] if r else None
 
 
-def status_of(sid):
-    r = sql('SELECT status FROM sessions WHERE session_id=?', (sid,))
+def status_of(sid, path=DB):
+    r = sql('SELECT status FROM sessions WHERE session_id=?', (sid,), path=path)
     return r[0][0] if r else None
 
 
@@ -322,30 +323,46 @@ def fix_db_perms(path=DB):
             os.chmod(p, 0o660)
 
 
-@contextlib.contextmanager
-def swapped_db(new_path=None):
-    """Move the live database (and its -wal/-shm/-journal) aside, put
-    new_path in its place (or nothing), and restore it in any case."""
-    with db() as con:
-        con.execute('PRAGMA wal_checkpoint(TRUNCATE)')
-    suffixes = ['', '-wal', '-shm', '-journal']
-    tag = '.itbak%d' % os.getpid()
-    moved = []
-    try:
-        for s in suffixes:
-            if os.path.exists(DB + s):
-                os.rename(DB + s, DB + s + tag)
-                moved.append(s)
-        if new_path:
-            shutil.copyfile(new_path, DB)
-            fix_db_perms()
-        yield
-    finally:
-        for s in suffixes:
-            if os.path.lexists(DB + s):
-                os.unlink(DB + s)
-        for s in moved:
-            os.rename(DB + s + tag, DB + s)
+class PrivateDB:
+    """A database directory of its own, seen at /var/lib/x2go only by the
+    commands started through .run(): they run in a private mount namespace
+    where it is bind-mounted over the real directory. The live database,
+    the clean-up daemon and everybody else's sessions are never touched
+    (swapping files under the live path could corrupt it for a process
+    that opens it at that moment)."""
+
+    def __init__(self, src=None):
+        self.dir = tempfile.mkdtemp(prefix='x2goit-db.')
+        os.chown(self.dir, 0, grp.getgrnam(DBGROUP).gr_gid)
+        os.chmod(self.dir, 0o770)
+        self.db = os.path.join(self.dir, 'x2go_sessions')
+        if src:
+            shutil.copyfile(src, self.db)
+            fix_db_perms(self.db)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def run(self, argv, user=None, host=None, timeout=60, env=None):
+        inner = list(argv)
+        if user and user != 'root':
+            inner = [RUNUSER, '-u', user, '--'] + inner
+        pre = ['/usr/bin/unshare', '--mount']
+        script = 'mount --bind "$0" %s || exit 99; ' % DBDIR
+        args = [self.dir]
+        if host:
+            pre.append('--uts')
+            script += 'hostname "$1" || exit 99; shift; '
+            args.append(host)
+        script += 'exec "$@"'
+        p = subprocess.run(pre + ['/bin/sh', '-c', script] + args + inner,
+                           stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, env=env or ENV, timeout=timeout)
+        check(p.returncode != 99, 'cannot set up the private namespace: %r' % p.stderr)
+        return Result(list(argv), user, p.returncode, p.stdout, p.stderr)
 
 
 def make_reference_db(path, with_teki=True):
@@ -456,9 +473,10 @@ class Sessions:
 
     def add(self, user, status='R', agent='live', state=None, cookie=None, server=None,
             cmd='XFCE', typ='D', client='10.0.0.5', ports=None, teki=(-1, -1),
-            init_time=None, last_time=None, display=None):
+            init_time=None, last_time=None, display=None, path=DB):
         """Insert one session row; agent: 'live', 'dead', None (NULL pid)
-        or an int pid. Returns a dict of what was stored."""
+        or an int pid. Returns a dict of what was stored. path: another
+        database file (a PrivateDB's), which needs no clean-up here."""
         display = display or self.display()
         sid = sid_for(user, display, cmd=cmd, typ=typ)
         if agent == 'live':
@@ -485,16 +503,17 @@ class Sessions:
         params += [init_time] if init_time else []
         params += [last_time] if last_time else []
         params += [cookie, pid, ports[0], ports[1], ports[2], teki[0], teki[1]]
-        self.sids.append(sid)
+        if path == DB:
+            self.sids.append(sid)
         sql('INSERT INTO sessions(session_id, display, uname, server, client, status,'
             ' init_time, last_time, cookie, agent_pid, gr_port, sound_port, fs_port,'
             ' tekictrl_port, tekidata_port) VALUES (?,?,?,?,?,?,%s,%s,?,?,?,?,?,?,?)'
-            % (it, lt), params)
-        return self.info(sid)
+            % (it, lt), params, path=path)
+        return self.info(sid, path)
 
     @staticmethod
-    def info(sid):
-        r = row(sid)
+    def info(sid, path=DB):
+        r = row(sid, path)
         keys = ['sid', 'display', 'uname', 'server', 'client', 'status', 'init_time',
                 'last_time', 'cookie', 'agent_pid', 'gr_port', 'sound_port', 'fs_port',
                 'tekictrl_port', 'tekidata_port']

@@ -8,8 +8,8 @@ import os
 import sqlite3
 import tempfile
 
-from itlib import (HELPER, HOST, LIB, USER_A, Sessions, make_reference_db, one_error_line,
-                   run, swapped_db, unchanged)
+from itlib import (DB, HELPER, HOST, LIB, USER_A, Sessions, make_reference_db, one_error_line,
+                   run, PrivateDB, unchanged)
 
 LONG = 'a' * 513
 LONGER = 'x' * 5000
@@ -63,14 +63,14 @@ def _short(a):
     return a if len(a) <= 40 else a[:30] + (b'...' if isinstance(a, bytes) else '...')
 
 
-def _check_all(cases, user, errors, path=None):
+def _check_all(cases, user, errors, runner=run, path=DB):
     """cases: {(argv0, label): [args, ...]}"""
     for (argv0, label), arglists in cases.items():
         for args in arglists:
             what = '%s [%s] %r as %s' % (os.path.basename(argv0), label,
                                         [_short(a) for a in args], user or 'root')
             try:
-                r = unchanged(lambda: run([argv0] + list(args), user=user), what)
+                r = unchanged(lambda: runner([argv0] + list(args), user=user), what, path=path)
                 line = one_error_line(r, what)
                 # the line says who complains (not runuser, not a shell)
                 if not line.startswith(os.path.basename(argv0) + ': '):
@@ -189,7 +189,7 @@ def test_helper():
 
 
 def test_dbadmin():
-    """On a swapped-in copy, so that a wrongly accepted --createdb cannot
+    """On a private copy, so that a wrongly accepted --createdb cannot
     wipe the live database."""
     errors = []
     cmd = '/usr/sbin/x2godbadmin'
@@ -214,10 +214,11 @@ def test_dbadmin():
         # WAL already, as every opener of ours (a clean-up daemon too) sets it
         con.execute('PRAGMA journal_mode=WAL')
         con.close()
-        with swapped_db(path):
-            _check_all({(cmd, label): v for label, v in labels.items()}, None, errors)
+        with PrivateDB(path) as p:
+            _check_all({(cmd, label): v for label, v in labels.items()}, None, errors,
+                       runner=p.run, path=p.db)
             _check_all({(cmd, 'not root'): [['--createdb'], ['--updatedb'], ['--help']]},
-                       USER_A, errors)
+                       USER_A, errors, runner=p.run, path=p.db)
     _raise(errors)
 
 

@@ -157,7 +157,7 @@ def test_unusable_database_gives_one_clear_error():
     root alike."""
     import os
     import tempfile
-    from itlib import DB, swapped_db
+    from itlib import DB, PrivateDB
     with tempfile.TemporaryDirectory() as tmp, Sessions() as s:
         a = s.add(USER_A, 'R')
         garbage = os.path.join(tmp, 'garbage')
@@ -167,7 +167,7 @@ def test_unusable_database_gives_one_clear_error():
         open(empty, 'w').close()
         problems = []
         for label, path in (('missing', None), ('garbage', garbage), ('empty', empty)):
-            with swapped_db(path):
+            with PrivateDB(path) as p:
                 for argv, user in ((['/usr/bin/x2golistsessions'], USER_A),
                                    (['/usr/bin/x2golistsessions'], None),
                                    (['/usr/bin/x2gogetservers'], USER_A),
@@ -175,7 +175,7 @@ def test_unusable_database_gives_one_clear_error():
                                    (['/usr/sbin/x2golistsessions_root'], None)):
                     what = '%s as %s with a %s database' % (argv[0], user or 'root', label)
                     try:
-                        msg = one_error_line(run(argv, user=user), what)
+                        msg = one_error_line(p.run(argv, user=user), what)
                         check(msg.count(DB) == 1, '%s: the file should be named once: %r'
                               % (what, msg))
                         check('x2godbadmin' in msg, '%s: no hint what to do: %r' % (what, msg))

@@ -7,9 +7,9 @@ import os
 import sqlite3
 import tempfile
 
-from itlib import (DB, DBDIR, HOST, REFERENCE_COLUMNS, USER_A, USER_B, Sessions, by_sid, db,
+from itlib import (DB, HOST, REFERENCE_COLUMNS, USER_A, USER_B, Sessions, by_sid, db,
                    eq, check, lines_of, make_reference_db, match_line, of_user, ok,
-                   one_error_line, run, swapped_db, unchanged)
+                   one_error_line, run, PrivateDB, unchanged)
 
 DBADMIN = '/usr/sbin/x2godbadmin'
 USAGE_START = (b'X2Go SQL admin interface. Use it to create x2go database and insert or remove'
@@ -69,15 +69,17 @@ def _check_reference_schema(path):
 
 
 def test_createdb_creates_reference_schema_owner_and_modes():
-    with swapped_db(None):
-        r = ok(run([DBADMIN, '--createdb']))
+    with PrivateDB(None) as p:
+        os.chown(p.dir, 0, 0)
+        os.chmod(p.dir, 0o700)
+        r = ok(p.run([DBADMIN, '--createdb']))
         eq(r.out, b'', '--createdb output')
-        eq(_owner_mode(DB), (0, 'x2gouser', 0o660), 'database owner and mode')
-        eq(_owner_mode(DBDIR), (0, 'x2gouser', 0o770), 'database directory owner and mode')
-        _check_reference_schema(DB)
+        eq(_owner_mode(p.db), (0, 'x2gouser', 0o660), 'database owner and mode')
+        eq(_owner_mode(p.dir), (0, 'x2gouser', 0o770), 'database directory owner and mode')
+        _check_reference_schema(p.db)
         # and it is usable at once, by users through the helper
-        eq(ok(run(['/usr/bin/x2golistsessions'], user=USER_A)).out, b'', 'empty list')
-        eq(ok(run(['/usr/bin/x2gogetservers'], user=USER_A)).out, b'', 'no servers')
+        eq(ok(p.run(['/usr/bin/x2golistsessions'], user=USER_A)).out, b'', 'empty list')
+        eq(ok(p.run(['/usr/bin/x2gogetservers'], user=USER_A)).out, b'', 'no servers')
 
 
 def test_createdb_replaces_an_existing_database():
@@ -88,15 +90,15 @@ def test_createdb_replaces_an_existing_database():
         con.execute("INSERT INTO sessions(session_id,display,uname,server) VALUES"
                     " ('u-50-1795480859_stDx_dp24',50,'u','h')")
         con.close()
-        with swapped_db(old):
-            os.chmod(DB, 0o600)
-            os.chown(DB, 0, 0)
-            ok(run([DBADMIN, '--createdb']))
-            with db() as con:
+        with PrivateDB(old) as p:
+            os.chmod(p.db, 0o600)
+            os.chown(p.db, 0, 0)
+            ok(p.run([DBADMIN, '--createdb']))
+            with db(p.db) as con:
                 eq(con.execute('SELECT count(*) FROM sessions').fetchone()[0], 0,
                    'rows after --createdb')
-            eq(_owner_mode(DB), (0, 'x2gouser', 0o660), 'owner and mode after --createdb')
-            _check_reference_schema(DB)
+            eq(_owner_mode(p.db), (0, 'x2gouser', 0o660), 'owner and mode after --createdb')
+            _check_reference_schema(p.db)
 
 
 def test_updatedb_adds_telekinesis_columns():
@@ -112,14 +114,14 @@ def test_updatedb_adds_telekinesis_columns():
                     "'3ebbe794a3494f5ad424bce6f8617c8b',?,30138,30139,30140)",
                     (sid, USER_A, HOST, pid))
         con.close()
-        with swapped_db(old):
-            os.chmod(DB, 0o600)
-            os.chown(DB, 0, 0)
-            r = ok(run([DBADMIN, '--updatedb']))
+        with PrivateDB(old) as p:
+            os.chmod(p.db, 0o600)
+            os.chown(p.db, 0, 0)
+            r = ok(p.run([DBADMIN, '--updatedb']))
             eq(r.out, b'ADDING: tekictrl_port column to table sessions\n'
                       b'ADDING: tekidata_port column to table sessions\n', '--updatedb output')
-            eq(_owner_mode(DB), (0, 'x2gouser', 0o660), 'owner and mode after --updatedb')
-            with db() as con:
+            eq(_owner_mode(p.db), (0, 'x2gouser', 0o660), 'owner and mode after --updatedb')
+            with db(p.db) as con:
                 cols = [(c[1], c[2].lower())
                         for c in con.execute('PRAGMA table_info(sessions)')]
                 rows = con.execute('SELECT session_id, agent_pid, tekictrl_port FROM sessions'
@@ -128,10 +130,10 @@ def test_updatedb_adds_telekinesis_columns():
             eq([c[0] for c in cols], [c[0] for c in REFERENCE_COLUMNS], 'column order')
             eq(rows, [(sid, pid, None)], 'rows kept')
             # a second run has nothing to add
-            r = ok(run([DBADMIN, '--updatedb']))
+            r = ok(p.run([DBADMIN, '--updatedb']))
             eq(r.out, b'', 'second --updatedb output')
             # and the upgraded database lists
-            lines = lines_of(ok(run(['/usr/bin/x2golistsessions'], user=USER_A)))
+            lines = lines_of(ok(p.run(['/usr/bin/x2golistsessions'], user=USER_A)))
             eq(len(lines), 1, 'one session')
             check(lines[0].startswith('%d|%s|50|%s|R|2026-11-24T00:41:00|' % (pid, sid, HOST)),
                   lines[0])
@@ -145,17 +147,17 @@ def test_updatedb_adds_only_what_is_missing():
         con = sqlite3.connect(old, isolation_level=None)
         con.execute('ALTER TABLE sessions ADD COLUMN tekictrl_port int')
         con.close()
-        with swapped_db(old):
-            r = ok(run([DBADMIN, '--updatedb']))
+        with PrivateDB(old) as p:
+            r = ok(p.run([DBADMIN, '--updatedb']))
             eq(r.out, b'ADDING: tekidata_port column to table sessions\n', '--updatedb output')
 
 
 def test_updatedb_without_database_creates_it():
-    with swapped_db(None):
-        r = ok(run([DBADMIN, '--updatedb']))
+    with PrivateDB(None) as p:
+        r = ok(p.run([DBADMIN, '--updatedb']))
         eq(r.out, b'', '--updatedb on a missing file')
-        eq(_owner_mode(DB), (0, 'x2gouser', 0o660), 'owner and mode')
-        _check_reference_schema(DB)
+        eq(_owner_mode(p.db), (0, 'x2gouser', 0o660), 'owner and mode')
+        _check_reference_schema(p.db)
 
 
 def test_help_and_no_action():
@@ -196,9 +198,9 @@ def test_updatedb_refuses_a_file_that_is_no_database():
         bad = os.path.join(tmp, 'bad')
         with open(bad, 'w') as f:
             f.write('this is not a database\n' * 200)
-        with swapped_db(bad):
-            before = open(DB, 'rb').read()
-            r = run([DBADMIN, '--updatedb'])
+        with PrivateDB(bad) as p:
+            before = open(p.db, 'rb').read()
+            r = p.run([DBADMIN, '--updatedb'])
             msg = one_error_line(r, '--updatedb on a file that is no database')
             check(DB in msg, 'the error does not name %s: %r' % (DB, msg))
-            eq(open(DB, 'rb').read(), before, 'the file after --updatedb')
+            eq(open(p.db, 'rb').read(), before, 'the file after --updatedb')

@@ -4,8 +4,8 @@ A item 4; fixes of 8.2 items 10 and 18)."""
 
 import os
 
-from itlib import (FAKE_HOST, HOST, LIB, USER_A, USER_B, Sessions, age_now, by_sid, check,
-                   daemon_running, eq, lines_of, match_line, of_user, ok, row, run,
+from itlib import (FAKE_HOST, HOST, LIB, USER_A, USER_B, PrivateDB, Sessions, age_now, by_sid,
+                   check, daemon_running, db, eq, lines_of, match_line, of_user, ok, row, run,
                    run_on_fake_host, status_of, unchanged)
 
 LIST = '/usr/bin/x2golistsessions'
@@ -183,8 +183,9 @@ def test_root_list_shows_all_users_including_F():
         got = by_sid(mine)
         eq(sorted(got), sorted(i['sid'] for i in (a_run, a_susp_file, a_fin, b_susp,
                                                   b_nostate, b_shadow)), 'root list')
-        # ordered by status descending: S rows, then R, then F
-        order = [l.split('|')[4] for l in mine]
+        # ordered by status descending: S rows, then R, then F (the row the
+        # list itself moves from R to S keeps the place of its old status)
+        order = [l.split('|')[4] for l in mine if l.split('|')[1] != a_susp_file['sid']]
         eq(order, sorted(order, reverse=True), 'status order (%s)' % ''.join(order))
         match_line(got[a_run['sid']], a_run, age_range=ages)
         match_line(got[a_fin['sid']], a_fin, age_range=ages)
@@ -300,3 +301,26 @@ def test_root_reconciliation_by_the_listing_itself():
         match_line(got[fin['sid']], fin)
         eq([status_of(i['sid']) for i in (dead, r2s, s_run, fin)], ['R', 'S', 'S', 'F'],
            'statuses after the root list')
+
+
+def test_dead_agent_hidden_even_if_the_status_cannot_be_written():
+    """While another writer holds the database longer than the busy
+    timeout, the listing cannot store what it found; it must still never
+    show a dead agent as running, and show the state the agent reports."""
+    with Sessions() as s, PrivateDB() as p:
+        ok(p.run(['/usr/sbin/x2godbadmin', '--createdb']))
+        live = s.add(USER_A, 'R', state='RUNNING', path=p.db)
+        dead = s.add(USER_A, 'R', agent='dead', state='RUNNING', path=p.db)
+        susp = s.add(USER_A, 'R', state='SUSPENDED', path=p.db)
+        with db(p.db) as con:
+            con.execute('BEGIN IMMEDIATE')  # the write lock, held throughout
+            try:
+                r = p.run(['/usr/bin/x2golistsessions'], user=USER_A, timeout=120)
+            finally:
+                con.execute('ROLLBACK')
+        eq((r.rc, r.out != b''), (0, True), 'listing with a busy database: %r' % r)
+        got = by_sid(lines_of(r))
+        eq(sorted(got), sorted([live['sid'], susp['sid']]), 'listed (dead agent hidden)')
+        match_line(got[live['sid']], live)
+        match_line(got[susp['sid']], susp, status='S')
+        check(dead['sid'] not in r.out.decode(), 'a dead agent shown')

@@ -7,7 +7,7 @@ import sqlite3
 import tempfile
 
 from itlib import (DB, HOST, LIB, USER_A, USER_B, Sessions, by_sid, check, db, eq, lines_of,
-                   match_line, of_user, ok, run, swapped_db, age_now)
+                   match_line, of_user, ok, run, PrivateDB, age_now)
 
 SID_A = '%s-50-1795480859_stDXFCE_dp24' % USER_A
 SID_A2 = '%s-51-1795480896_stDTERMINAL_dp24' % USER_A
@@ -67,8 +67,8 @@ def test_reference_database_is_listed_correctly():
                'the reference database uses a rollback journal')
         age0 = age_now('2026-11-24 00:41:00')
         ages = (age0 - 5, age0 + 60)
-        with swapped_db(ref):
-            r = ok(run(['/usr/bin/x2golistsessions'], user=USER_A))
+        with PrivateDB(ref) as p:
+            r = ok(p.run(['/usr/bin/x2golistsessions'], user=USER_A))
             lines = lines_of(r)
             eq([l.split('|')[1] for l in lines], [SID_A2, SID_A], "A's sessions, S first")
             want_a = ('%d|%s|50|%s|R|2026-11-24T00:41:00|3ebbe794a3494f5ad424bce6f8617c8b|'
@@ -82,27 +82,27 @@ def test_reference_database_is_listed_correctly():
                        % (pid_a2, SID_A2, HOST, USER_A))
             eq(lines[0], want_a2.format(age=int(lines[0].split('|')[12])), 'S line')
 
-            r = ok(run(['/usr/bin/x2golistsessions'], user=USER_B))
+            r = ok(p.run(['/usr/bin/x2golistsessions'], user=USER_B))
             lines = lines_of(r)
             eq(len(lines), 1, "B's sessions")
             eq(lines[0].split('|')[:5], [str(pid_b), SID_B, '52', HOST, 'R'], "B's line")
 
-            r = ok(run(['/usr/sbin/x2golistsessions_root']))
+            r = ok(p.run(['/usr/sbin/x2golistsessions_root']))
             eq(sorted(by_sid(of_user(lines_of(r), USER_A, USER_B))),
                sorted([SID_A, SID_A2, SID_B]), 'root list of a reference database')
-            eq(ok(run(['/usr/bin/x2gogetservers'], user=USER_A)).out, HOST.encode(),
+            eq(ok(p.run(['/usr/bin/x2gogetservers'], user=USER_A)).out, HOST.encode(),
                'x2gogetservers')
-            eq(ok(run([LIB + '/x2gogetstatus', SID_A], user=USER_A)).out, b'R', 'getstatus')
-            eq(ok(run([LIB + '/x2gogetagent', SID_A], user=USER_A)).out,
+            eq(ok(p.run([LIB + '/x2gogetstatus', SID_A], user=USER_A)).out, b'R', 'getstatus')
+            eq(ok(p.run([LIB + '/x2gogetagent', SID_A], user=USER_A)).out,
                str(pid_a).encode(), 'getagent')
             # and written: a status change goes into the reference file
-            ok(run([LIB + '/x2gochangestatus', 'S', SID_A], user=USER_A))
-            with db() as con:
+            ok(p.run([LIB + '/x2gochangestatus', 'S', SID_A], user=USER_A))
+            with db(p.db) as con:
                 eq(con.execute('SELECT status FROM sessions WHERE session_id=?',
                                (SID_A,)).fetchone()[0], 'S', 'status written')
                 eq(con.execute('SELECT count(*) FROM used_ports').fetchone()[0], 9,
                    'used_ports rows kept')
-            shown = _schema(DB)
+            shown = _schema(p.db)
         eq(shown, schema, 'schema of the reference database after our commands')
 
 
@@ -125,8 +125,8 @@ def test_reference_database_written_without_teki_values():
                          'fs_port', 'tekictrl_port', 'tekidata_port'],
                         con.execute('select * from sessions').fetchone()))
         con.close()
-        with swapped_db(ref):
-            r = ok(run(['/usr/bin/x2golistsessions'], user=USER_A))
+        with PrivateDB(ref) as p:
+            r = ok(p.run(['/usr/bin/x2golistsessions'], user=USER_A))
         lines = lines_of(r)
         eq(len(lines), 1, 'one line')
         match_line(lines[0], info, age_range=(-1, 60))

@@ -273,6 +273,23 @@ def fmt_t(s):
     return "%s %s (%s – %s, n=%d)" % (f(s["med"]), u, f(s["min"]), f(s["max"]), s["n"])
 
 
+def target_met(target, ref, ours):
+    """parse '≤ N ms' and '≥ N×' out of a target text and check ours"""
+    import re
+    if ours is None or not target or target.startswith("("):
+        return ""
+    ok = True
+    m = re.search(r"≤ ([\d.]+) ms", target)
+    if m:
+        ok = ok and ours["med"] * 1e3 <= float(m.group(1))
+    m = re.search(r"≥ ([\d.]+)×", target)
+    if m:
+        if ref is None:
+            return ""
+        ok = ok and ref["med"] / ours["med"] >= float(m.group(1))
+    return "yes" if ok else "**no**"
+
+
 def ratio(a, b):
     if a is None or b is None or b["med"] <= 0:
         return "n/a"
@@ -786,12 +803,12 @@ def report(b, args, started, elapsed):
     L.append("## Latency\n")
     L.append("Median (min – max, n samples). Ratio = reference median / ours median "
              "(higher is better for ours).\n")
-    L.append("| workload | reference | ours | ratio ref/ours | target (DESIGN §4) |")
-    L.append("|---|---|---|---|---|")
+    L.append("| workload | reference | ours | ratio ref/ours | target (DESIGN §4) | met |")
+    L.append("|---|---|---|---|---|---|")
     for name, target, ref, ours, extra in b.results:
-        L.append("| %s | %s | %s | %s | %s |" % (name,
-                                                fmt_t(ref), fmt_t(ours), ratio(ref, ours),
-                                                target))
+        L.append("| %s | %s | %s | %s | %s | %s |" % (name,
+                                                     fmt_t(ref), fmt_t(ours), ratio(ref, ours),
+                                                     target, target_met(target, ref, ours)))
     L.append("")
     extras = [e for (_, _, _, _, e) in b.results if e]
     for e in extras:
@@ -816,6 +833,12 @@ def report(b, args, started, elapsed):
         L.append("| %s | %d/%d | %d (%d) | %d | %d | %.1f s | %s | %s |"
                  % (name, c["ok"], c["jobs"], c["failed"], c["timeouts"], c["dup_disp"],
                     c["dup_port"], c["wall"], fmt_t(c["lat"]), c["db_rows"]))
+    c = b.conc.get("ours")
+    if c:
+        met = c["failed"] == 0 and c["dup_disp"] == 0 and c["dup_port"] == 0 \
+            and c["ok"] == c["jobs"]
+        L.append("\nTarget (0 failures, 0 duplicate displays or ports) met by ours: %s"
+                 % ("yes" if met else "**no**"))
     for name in ("ref", "ours"):
         c = b.conc.get(name)
         if c and c["errs"]:
@@ -846,11 +869,12 @@ def report(b, args, started, elapsed):
     dr, do = b.daemon.get("ref"), b.daemon.get("ours")
     if dr and do and "cpu" in dr and "cpu" in do:
         if do["cpu"] > 0:
-            L.append("\nours / reference CPU: %.2f %% (target ≤ 1 %%)"
-                     % (100 * do["cpu"] / dr["cpu"]))
+            L.append("\nours / reference CPU: %.2f %% (target ≤ 1 %%): %s"
+                     % (100 * do["cpu"] / dr["cpu"],
+                        "met" if do["cpu"] <= 0.01 * dr["cpu"] else "**not met**"))
         else:
             L.append("\nours used less than one clock tick (1/%d s): < %.2f %% of the "
-                     "reference (target ≤ 1 %%)" % (CLK, 100 / CLK / max(dr["cpu"], 1e-9)))
+                     "reference (target ≤ 1 %%): met" % (CLK, 100 / CLK / max(dr["cpu"], 1e-9)))
     L.append("")
     if BLOCKED_SEEN:
         b.notes.append("displays held by other X servers on this shared machine (lock or "

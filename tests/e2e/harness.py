@@ -54,6 +54,32 @@ NOT_INSTALLED = "the remote server does not have the X2Go Server software instal
 SYS_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 
+# The ForceCommand wrapper: log the requested command (and, unless
+# X2GO_E2E_STDERR=0, each line the command writes to stderr, tagged ERR with
+# the same pid), then run it as sshd would have.  stderr still reaches the
+# client unchanged except that a last line without newline gets one.
+FORCECOMMAND = r"""#!/bin/bash
+log=@LOG@
+printf '%s %s[%s] %s\n' "$(date +%H:%M:%S.%N)" "$(id -un)" "$$" "$SSH_ORIGINAL_COMMAND" >>"$log" 2>/dev/null
+case "$SSH_ORIGINAL_COMMAND" in
+  "") exec "$SHELL" -l ;;
+  @SFTP@|internal-sftp|sftp-server) exec @SFTP@ ;;
+esac
+if [ @STDERR@ = 1 ]; then
+  tag="$(id -un)[$$] ERR"
+  exec 2> >(exec awk -v tag="$tag" -v lf="$log" \
+      '{ print > "/dev/stderr"; fflush("/dev/stderr"); print tag, $0 >> lf; fflush(lf) }')
+  # bash keeps the pipe on an extra fd too: the command (and whatever it
+  # leaves running) must see only 0, 1, 2, as under a plain sshd
+  for fd in /proc/$$/fd/*; do
+    fd=${fd##*/}
+    if [ "$fd" -gt 2 ] && [ "$fd" -lt 255 ] && [ -e "/proc/$$/fd/$fd" ]; then eval "exec $fd>&-"; fi
+  done
+fi
+exec "$SHELL" -c "$SSH_ORIGINAL_COMMAND"
+"""
+
+
 class TestFailure(Exception):
     """An assertion about the system under test did not hold."""
 
@@ -162,6 +188,8 @@ def pids_of_uid(uid):
         try:
             with open("/proc/%s/status" % d) as fh:
                 for l in fh:
+                    if l.startswith("State:") and l.split()[1] in ("Z", "X"):
+                        break  # zombies: nothing to kill (pid 1 here reaps slowly)
                     if l.startswith("Uid:"):
                         if int(l.split()[1]) == uid:
                             out.append(int(d))
@@ -176,6 +204,17 @@ def kill_uid_processes(uid, grace=5.0):
     pids = pids_of_uid(uid)
     if not pids:
         return 0
+    names = []
+    for p in pids:
+        try:
+            with open("/proc/%d/stat" % p) as fh:
+                st = fh.read()
+            comm = st[st.index("(") + 1:st.rindex(")")]
+            state, ppid = st[st.rindex(")") + 2:].split()[:2]
+            names.append("%d:%s:%s:ppid=%s" % (p, comm, state, ppid))
+        except (OSError, ValueError):
+            pass
+    log("killing processes of uid %d: %s" % (uid, names))
     for p in pids:
         try:
             os.kill(p, signal.SIGTERM)
@@ -268,6 +307,7 @@ class Client:
         self.proc = None
         self.outfile = None
         self.count = 0
+        self.log_offset = 0
 
     def _env(self):
         e = {
@@ -298,6 +338,7 @@ class Client:
     def start(self, args, tag):
         check(self.proc is None or self.proc.poll() is not None, "client %s already running" % self.name)
         self.outfile = self._newlog(tag)
+        self.log_offset = self.env.cmdlog_offset()
         fh = open(self.outfile, "w")
         argv = self._argv(args)
         fh.write("# %s\n" % " ".join(shlex.quote(a) for a in argv))
@@ -349,10 +390,15 @@ class Client:
         try:
             return wait_for(pred, timeout, what or ("client output /%s/" % regex))
         except Aborted_client as e:
-            raise TestFailure("pyhoca-cli (%s) exited before %s; output: %s"
-                              % (self.name, e.what, tail(self.output())))
+            raise TestFailure("pyhoca-cli (%s) exited before %s; output: %s%s"
+                              % (self.name, e.what, tail(self.output(), 2), self.server_errors()))
         except TestFailure as e:
-            raise TestFailure("%s; pyhoca-cli (%s) output: %s" % (e, self.name, tail(self.output())))
+            raise TestFailure("%s; pyhoca-cli (%s) output: %s%s"
+                              % (e, self.name, tail(self.output(), 2), self.server_errors()))
+
+    def server_errors(self):
+        errs = self.env.server_errors(self.user, self.log_offset)
+        return ("; server stderr: %s" % " | ".join(errs[-4:])) if errs else ""
 
     def wait_ready(self, timeout=None):
         """Wait for the readiness line; return the session id."""
@@ -432,6 +478,7 @@ class Env:
         self.xvfb = None
         self.daemon = None
         self.procs = []
+        self.cmdlog = None
         self.clients = []
         self.setup_done = False
 
@@ -456,6 +503,24 @@ class Env:
         if check_rc and r.returncode != 0:
             raise TestFailure("ssh %s %r failed (rc=%d): %s" % (user, cmd, r.returncode, tail(r.stderr + r.stdout)))
         return r
+
+    def cmdlog_offset(self):
+        try:
+            return os.path.getsize(self.cmdlog)
+        except (OSError, AttributeError, TypeError):
+            return 0
+
+    def server_errors(self, user, offset=0):
+        """stderr lines of the user's remote commands logged since offset."""
+        try:
+            with open(self.cmdlog, errors="replace") as fh:
+                fh.seek(offset)
+                data = fh.read()
+        except (OSError, AttributeError, TypeError):
+            return []
+        pre = "%s[" % user
+        return [l.split(" ERR ", 1)[1] for l in data.splitlines()
+                if l.startswith(pre) and " ERR " in l and l.split(" ERR ", 1)[1].strip()]
 
     def root(self, cmd, timeout=None):
         """Run a shell command as root on the server side (inside the wrap)."""
@@ -628,15 +693,9 @@ class Env:
             os.chmod(self.cmdlog, 0o666)
             wrapper = os.path.join(self.scratch, "forcecommand.sh")
             with open(wrapper, "w") as fh:
-                fh.write("""#!/bin/sh
-# e2e ForceCommand: log the requested command, then run it as sshd would.
-{ printf '%%s %%s[%%s] ' "$(date +%%H:%%M:%%S.%%N)" "$(id -un)" "$$"; printf '%%s\\n' "$SSH_ORIGINAL_COMMAND"; } >>%s 2>/dev/null
-case "$SSH_ORIGINAL_COMMAND" in
-  "") exec "$SHELL" -l ;;
-  %s|internal-sftp|sftp-server) exec %s ;;
-esac
-exec "$SHELL" -c "$SSH_ORIGINAL_COMMAND"
-""" % (shlex.quote(self.cmdlog), SFTP_SERVER, SFTP_SERVER))
+                fh.write(FORCECOMMAND.replace("@LOG@", shlex.quote(self.cmdlog))
+                         .replace("@SFTP@", SFTP_SERVER)
+                         .replace("@STDERR@", "1" if os.environ.get("X2GO_E2E_STDERR", "1") == "1" else "0"))
             os.chmod(wrapper, 0o755)
             lines.append("ForceCommand %s" % wrapper)
         with open(conf, "w") as fh:

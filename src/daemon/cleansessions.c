@@ -16,7 +16,14 @@
  *  - X11 files are removed only when nobody holds the display (item 26);
  *  - session dirs and ~/.x2go/C-<sid> links of dead sessions are removed,
  *    as the user, 30 s after the agent died (item 23);
- *  - commands run as the user with execve, never su -c (item 7). */
+ *  - session dirs left behind with no row and no agent (after a restart
+ *    or by older servers) are removed too, after the same grace;
+ *  - an R row whose agent suspended itself becomes S after 2 s (a user's
+ *    own x2gosuspend-session writes S itself first), then unmount and
+ *    x2gormforward run as the user;
+ *  - commands run as the user with execve, never su -c (item 7);
+ *  - the superenicer uses setpriority(2) on the session's processes (found
+ *    by X2GO_SESSION=<sid> in their environment), no renice/ps. */
 #include "agent.h"
 #include "daemon.h"
 #include "log.h"
@@ -50,7 +57,8 @@
 #define PERIODIC_MS 30000        /* safety net */
 #define DEBOUNCE_MS 50
 #define MIN_PASS_GAP_MS 100
-#define SUSPEND_GRACE_MS 1000    /* let a user's own suspend land first */
+#define SUSPEND_GRACE_MS 1500    /* let a user's own suspend land first */
+#define SELF_SUSPEND_GRACE_MS 2000 /* R row, agent suspended: the suspender's turn */
 #define RETRY_MS 10000           /* between tries of a user command */
 #define SUSPEND_TRIES 2
 #define TERMINATE_TRIES 3
@@ -93,10 +101,12 @@ struct sess {
     int64_t f_alive_ms;      /* F with a live agent since */
     int64_t killed_ms;
     int64_t cand_ms;         /* outside suspend request seen at */
+    int64_t susp_seen_ms;    /* R row with a suspended agent since */
     int suspend_tries;
     int64_t suspend_at;
     int term_tries;
     int64_t term_at;
+    int64_t term_wait_ms;    /* T row whose agent says TERMINATING since */
 };
 
 struct dir_job {
@@ -534,8 +544,20 @@ static void handle_suspended_running(struct sess *t, char old_status,
 
 static void handle_terminate(struct sess *t, enum x2go_agent_state st, int64_t now)
 {
-    if (st == X2GO_AS_TERMINATING || st == X2GO_AS_TERMINATED)
-        return; /* on its way out: the pidfd tells us when */
+    if (st == X2GO_AS_TERMINATING || st == X2GO_AS_TERMINATED) {
+        /* On its way out: the pidfd tells us when. One that hangs there
+         * becomes F, and the F rule kills it 20 s later. */
+        if (!t->term_wait_ms)
+            t->term_wait_ms = now;
+        if (now - t->term_wait_ms < F_KILL_AFTER_MS) {
+            want_pass_at(t->term_wait_ms + F_KILL_AFTER_MS);
+            return;
+        }
+        dm_log(LOG_WARNING, "%s: agent pid %ld stays %s; marking the session failed", t->esc,
+               t->pid, x2go_agent_state_name(st));
+        set_status(t, 'F');
+        return;
+    }
     if (t->term_at && now - t->term_at < RETRY_MS) {
         want_pass_at(t->term_at + RETRY_MS);
         return;
@@ -557,6 +579,22 @@ static void handle_terminate(struct sess *t, enum x2go_agent_state st, int64_t n
     agent_signal(t, SIGTERM);
     t->term_at = now;
     set_status(t, 'F');
+}
+
+/* How long ago the row's last_time (server local time) was, in
+ * [0, RESERVATION_TTL_MS]; 0 when it cannot be parsed. */
+static int64_t row_age_ms(const char *last_time)
+{
+    struct tm tm = {0};
+    char *end = strptime(last_time, "%Y-%m-%dT%H:%M:%S", &tm);
+    if (!end || *end)
+        return 0;
+    tm.tm_isdst = -1;
+    time_t then = mktime(&tm);
+    if (then == (time_t)-1)
+        return 0;
+    int64_t age = ((int64_t)time(NULL) - then) * 1000;
+    return age < 0 ? 0 : age > RESERVATION_TTL_MS ? RESERVATION_TTL_MS : age;
 }
 
 static bool nice_candidate(const struct sess *t)
@@ -620,6 +658,8 @@ static void handle_row(struct sess *t, const struct x2go_session *r, bool is_new
 {
     char old_status = t->status;
     enum x2go_agent_state old_state = t->state;
+    if (r->status != old_status)
+        t->wrote = 0; /* changed by someone else since our last write */
     t->status = r->status;
     t->display = r->display;
     if (is_new || strcmp(t->u.name, r->uname) != 0)
@@ -637,7 +677,11 @@ static void handle_row(struct sess *t, const struct x2go_session *r, bool is_new
             return;
         }
         if (is_new || old_status != r->status || strcmp(t->last_time, r->last_time)) {
-            t->resv_ms = now;
+            /* First sight: the row's own last_time counts (a restarted
+             * daemon, or one starting after a reboot, need not wait
+             * another 60 s), capped so a clock step cannot make it older
+             * than the limit. */
+            t->resv_ms = now - (is_new ? row_age_ms(r->last_time) : 0);
             snprintf(t->last_time, sizeof t->last_time, "%s", r->last_time);
         }
         if (now - t->resv_ms >= RESERVATION_TTL_MS) {
@@ -671,16 +715,28 @@ static void handle_row(struct sess *t, const struct x2go_session *r, bool is_new
         t->cand_ms = 0;
     if (r->status != 'T') {
         t->term_tries = 0;
-        t->term_at = 0;
+        t->term_at = t->term_wait_ms = 0;
     }
 
     switch (r->status) {
     case 'R':
-        if (st == X2GO_AS_SUSPENDING || st == X2GO_AS_SUSPENDED) {
-            dm_log(LOG_DEBUG, "%s: is suspended, changing status from R to S", t->esc);
-            if (set_status(t, 'S') == 0)
-                umount_shares(t, true);
+        if (st != X2GO_AS_SUSPENDING && st != X2GO_AS_SUSPENDED) {
+            t->susp_seen_ms = 0;
+            break;
         }
+        /* A user's own x2gosuspend-session writes S itself right after
+         * its SIGHUP: give it that moment before stepping in (and ending
+         * the ssh connection it may be running in). */
+        if (!t->susp_seen_ms)
+            t->susp_seen_ms = now;
+        if (now - t->susp_seen_ms < SELF_SUSPEND_GRACE_MS) {
+            want_pass_at(t->susp_seen_ms + SELF_SUSPEND_GRACE_MS);
+            break;
+        }
+        dm_log(LOG_DEBUG, "%s: is suspended, changing status from R to S", t->esc);
+        if (set_status(t, 'S') == 0)
+            umount_shares(t, true);
+        t->susp_seen_ms = 0;
         break;
     case 'S':
         if (st == X2GO_AS_RUNNING)

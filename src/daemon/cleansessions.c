@@ -960,6 +960,13 @@ static void read_inotify(void)
                 want_pass_at(dm_now() + DEBOUNCE_MS);
                 continue;
             }
+            if (e->wd == db_wd && (e->mask & IN_IGNORED)) {
+                db_wd = -1; /* the directory went away: re-watched periodically */
+                store_drop(NULL);
+                store_retry_at = 0;
+                want_pass_at(dm_now() + DEBOUNCE_MS);
+                continue;
+            }
             if (e->wd == db_wd) {
                 if (!e->len || strncmp(e->name, "x2go_sessions", 13) != 0)
                     continue;
@@ -986,11 +993,15 @@ static void read_inotify(void)
 
 static void watch_db_dir(void)
 {
+    static bool warned;
+    if (db_wd >= 0)
+        return;
     db_wd = inotify_add_watch(infd, X2GO_STATEDIR,
                               IN_MODIFY | IN_CREATE | IN_DELETE | IN_MOVED_TO | IN_ONLYDIR);
-    if (db_wd < 0)
+    if (db_wd < 0 && !warned)
         dm_log(LOG_WARNING, "cannot watch %s (%s); database changes are seen every %d s",
                X2GO_STATEDIR, strerror(errno), PERIODIC_MS / 1000);
+    warned = db_wd < 0;
 }
 
 static bool read_signals(void)
@@ -1073,8 +1084,10 @@ static void loop(void)
                 continue;
             }
             next_pass = 0;
-            if (periodic && last_pass)
+            if (periodic && last_pass) {
                 ensure_pidfile();
+                watch_db_dir();
+            }
             pass(periodic);
         }
     }

@@ -114,9 +114,13 @@ def test_dead_agent_not_shown_and_marked_F():
             check(status_of(v['sid']) in gone, 'dead agent row %s: status %r'
                   % (v['sid'], status_of(v['sid'])))
         eq(status_of(other['sid']), 'R', 'live agent row')
-        # a second listing is stable
+        # a second listing is stable (but for the age field)
         r2 = ok(run([LIST], user=USER_A))
-        eq(r2.out, r.out, 'second listing')
+        eq(_without_age(r2), _without_age(r), 'second listing')
+
+
+def _without_age(r):
+    return [l.split('|')[:12] + l.split('|')[13:] for l in lines_of(r)]
 
 
 def test_state_file_reconciliation():

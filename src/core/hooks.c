@@ -1,6 +1,7 @@
 #include "hooks.h"
 #include "log.h"
 #include "proc.h"
+#include "sessfiles.h"
 #include "util.h"
 #include "x2go-config.h"
 
@@ -54,6 +55,9 @@ int x2go_run_hooks(const char *sid, const char *modality, char *const envp[])
     int n = scandir(dir, &ents, hook_name, alphasort);
     if (n < 0)
         return 0; /* no such directory: nothing to run */
+    /* A hook that stays in the background must not keep our caller's
+     * descriptors (an SSH channel, the agent's sockets) open. */
+    x2go_cloexec_from(3);
     int ran = 0;
     for (int i = 0; i < n; i++) {
         char path[PATH_MAX];

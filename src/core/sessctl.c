@@ -125,6 +125,7 @@ void x2go_run_optional(const char *path, const char *arg, int timeout_ms, char *
 {
     if (access(path, X_OK) < 0)
         return;
+    x2go_cloexec_from(3);
     char *argv[] = {(char *)path, (char *)arg, NULL};
     struct x2go_spawn_opts o = {.envp = envp, .in_fd = -1, .out_fd = -1, .err_fd = -1,
                                 .new_session = timeout_ms == 0};

@@ -974,8 +974,10 @@ static void read_inotify(void)
                 if (*rest && strcmp(rest, "-wal") != 0)
                     continue;
                 /* The file itself replaced: reopen the store. */
-                if (!*rest && (e->mask & (IN_CREATE | IN_MOVED_TO | IN_DELETE)) && store)
-                    store_drop(NULL), store_retry_at = 0;
+                if (!*rest && (e->mask & (IN_CREATE | IN_MOVED_TO | IN_DELETE)) && store) {
+                    store_drop(NULL);
+                    store_retry_at = 0;
+                }
                 want_pass_at(dm_now() + DEBOUNCE_MS);
                 continue;
             }

@@ -26,7 +26,7 @@ import scenarios  # noqa: E402
 
 # extra result lines a test may record with t.sub(name)
 SUBTESTS = {
-    "lifecycle": ["lifecycle_session_dir_removed"],
+    "lifecycle": ["lifecycle_resume_redraws", "lifecycle_session_dir_removed"],
     "two_users_isolated": ["two_users_cross_control_denied"],
     "agent_sigkill_cleanup": ["agent_sigkill_row_gone", "agent_sigkill_stale_x_files_removed"],
     "session_sigkill_daemon_cleanup": ["session_sigkill_row_gone", "session_sigkill_stale_x_files_removed"],

@@ -76,6 +76,14 @@ def test_lifecycle(env, t):
     c1.wait_exit(T(20))
     check("has been suspended" in c1.output(),
           "first client did not report 'has been suspended': %s" % tail(c1.output()))
+    # the suspended session's window leaves the client display (so that a
+    # window seen after resume was really drawn by the resumed session)
+    try:
+        wait_for(lambda: APP_WINDOW not in _client_tree(env), T(15),
+                 "the %s window to leave the client display after suspend" % APP_WINDOW, interval=1)
+        stale_window = None
+    except TestFailure as e:
+        stale_window = str(e)
     # still suspended a little later (nothing resurrects or kills it)
     time.sleep(3)
     row = env.wait_status(user, sid, "S", timeout=T(10))
@@ -89,6 +97,10 @@ def test_lifecycle(env, t):
     row = _assert_running(env, user, sid)
     check(row["pid"] == pid, "agent pid changed on resume: %d -> %d" % (pid, row["pid"]))
     check(row["display"] == display, "display changed on resume: %d -> %d" % (display, row["display"]))
+    with t.sub("lifecycle_resume_redraws"):
+        check(stale_window is None, stale_window)
+        wait_for(lambda: APP_WINDOW in _client_tree(env), T(40),
+                 "the %s window on the client display after resume" % APP_WINDOW, interval=1)
 
     # terminate
     _terminate(env, user, sid, ctl)
@@ -256,6 +268,11 @@ def test_session_sigkill_daemon_cleanup(env, t):
     c.stop()
 
 
+def _client_tree(env):
+    r = run(["/usr/bin/xwininfo", "-root", "-tree", "-display", ":%d" % env.display], 30)
+    return r.stdout
+
+
 def _colours(png):
     r = run(["/usr/bin/identify", "-format", "%k", png], 60)
     check(r.returncode == 0, "identify %s failed: %s" % (png, tail(r.stderr)))
@@ -289,8 +306,8 @@ def test_pixels(env, t):
         fh.write(tree)
 
     def client_side():
-        r = run(["/usr/bin/xwininfo", "-root", "-tree", "-display", ":%d" % env.display], 30)
-        return r.stdout if APP_WINDOW in r.stdout else None
+        out = _client_tree(env)
+        return out if APP_WINDOW in out else None
     ctree = wait_for(client_side, T(40), "a %s window on the client display :%d" % (APP_WINDOW, env.display),
                      interval=1)
     with open(os.path.join(env.results, "client-display-tree.txt"), "w") as fh:

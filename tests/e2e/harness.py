@@ -617,6 +617,8 @@ class Env:
             except KeyError:
                 log("creating user %s" % u)
                 r = run(["useradd", "-m", "-U", "-s", "/bin/bash", u], 30)
+                if r.returncode != 0 and "group" in r.stderr:  # a group of that name is left over
+                    r = run(["useradd", "-m", "-g", u, "-s", "/bin/bash", u], 30)
                 if r.returncode != 0:
                     raise SystemExit("useradd %s failed: %s" % (u, r.stderr))
                 pw = pwd.getpwnam(u)
@@ -630,6 +632,18 @@ class Env:
             os.chown(pw.pw_dir, pw.pw_uid, pw.pw_gid)
             self.uids[u] = pw.pw_uid
             self.homes[u] = pw.pw_dir
+            # a test user re-created with another uid: its old session tmp
+            # dir would be (rightly) refused by the server
+            tdir = "/tmp/.x2go-%s" % u
+            try:
+                if os.lstat(tdir).st_uid != pw.pw_uid:
+                    log("removing %s left by an earlier %s with another uid" % (tdir, u))
+                    if os.path.islink(tdir):
+                        os.unlink(tdir)
+                    else:
+                        shutil.rmtree(tdir, ignore_errors=True)
+            except OSError:
+                pass
 
     def _keys(self):
         hk = os.path.join(self.work, "hostkeys")

@@ -16,10 +16,14 @@ static const char *progname = "x2go";
 
 void x2go_seterr(const char *fmt, ...)
 {
+    /* Format aside first: callers may wrap the previous error with
+     * x2go_seterr("...: %s", x2go_err()). */
+    char tmp[sizeof errbuf];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(errbuf, sizeof errbuf, fmt, ap);
+    vsnprintf(tmp, sizeof tmp, fmt, ap);
     va_end(ap);
+    memcpy(errbuf, tmp, sizeof errbuf);
 }
 
 const char *x2go_err(void) { return errbuf[0] ? errbuf : "unknown error"; }

@@ -63,16 +63,17 @@ suite() { # label command...
     tally "$label" "$log" $rc
 }
 
-pass() { # label: install a build, run integration + e2e
-    local label=$1
-    shift
+pass() { # label timeout-scale [install options]: install a build, run the suites
+    local label=$1 scale=$2
+    shift 2
     if ! scripts/install.sh --no-deps "$@" >"$results/install-$label.log" 2>&1; then
         echo "FAIL install ($label)"; tail -5 "$results/install-$label.log"
         failed=$((failed + 1))
         return
     fi
     suite "integration ($label)" $py tests/integration/run.py
-    suite "end-to-end ($label)" $py tests/e2e/run.py
+    X2GO_E2E_TIMEOUT_SCALE=$scale X2GO_E2E_RESULTS=$results/e2e-$label \
+        suite "end-to-end ($label)" $py tests/e2e/run.py
 }
 
 unit build-test || { echo "FAIL unit build"; failed=$((failed + 1)); }
@@ -81,8 +82,8 @@ unit build-test-asan -Db_sanitize=address,undefined -Db_lundef=false ||
 
 export ASAN_OPTIONS=abort_on_error=1:detect_leaks=0
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
-pass normal
-pass asan --asan
+pass normal 1
+pass asan 3 --asan
 # Leave the machine with the normal build installed.
 scripts/install.sh --no-deps >/dev/null 2>&1 || { echo "FAIL final reinstall"; failed=$((failed + 1)); }
 

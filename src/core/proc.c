@@ -1,6 +1,7 @@
 #include "proc.h"
 #include "util.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -125,9 +126,41 @@ int x2go_wait_timeout(pid_t pid, int timeout_ms, int *status)
     }
 }
 
+/* State letter from /proc/<pid>/stat ('?' when unreadable). */
+static char proc_state(pid_t pid)
+{
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    if (x2go_read_file(path, buf, sizeof buf) <= 0)
+        return '?';
+    char *p = strrchr(buf, ')');
+    return p && p[1] == ' ' ? p[2] : '?';
+}
+
 bool x2go_pid_exists(pid_t pid)
 {
-    return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM);
+    if (pid <= 0 || (kill(pid, 0) < 0 && errno != EPERM))
+        return false;
+    char st = proc_state(pid);
+    return st != 'Z' && st != 'X';
+}
+
+int x2go_signal_session_procs(const char *sid, uid_t uid, int sig)
+{
+    DIR *d = opendir("/proc");
+    if (!d)
+        return 0;
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        long pid;
+        if (x2go_parse_long(e->d_name, 2, 4194304, &pid) < 0 || pid == getpid())
+            continue;
+        if (x2go_agent_alive((pid_t)pid, sid, uid) && kill((pid_t)pid, sig) == 0)
+            n++;
+    }
+    closedir(d);
+    return n;
 }
 
 bool x2go_agent_alive(pid_t pid, const char *sid, uid_t uid)

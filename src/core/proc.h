@@ -24,8 +24,14 @@ int x2go_run_capture(const char *path, char *const argv[], char *const envp[],
 /* Wait for a child with a timeout in milliseconds; -1 on timeout. */
 int x2go_wait_timeout(pid_t pid, int timeout_ms, int *status);
 
-/* The process exists (kill(pid,0) succeeds or says EPERM). */
+/* The process exists and is not a zombie (an orphan's zombie lingers
+ * wherever pid 1 does not reap). */
 bool x2go_pid_exists(pid_t pid);
+
+/* Send sig to every process of uid that carries the argv element
+ * "X2GO-<sid>": a killed agent leaves its forked helper behind, holding
+ * the display's socket. Returns how many were signalled. */
+int x2go_signal_session_procs(const char *sid, uid_t uid, int sig);
 
 /* The agent of session sid: the process exists, belongs to uid (unless
  * uid is (uid_t)-1) and has the exact argv element "X2GO-<sid>" that

@@ -37,36 +37,46 @@ static int open_session(struct x2go_ctx *c, const char *sid, struct x2go_session
     return rc;
 }
 
-static int run_suspend(int argc, char **argv, FILE *out)
+/* Open the caller's session sid, apply act, close. act's failure is
+ * reported (exit 1); a NULL sid means the argument was already refused. */
+static int on_session(const char *sid, int (*act)(struct x2go_ctx *, const struct x2go_session *),
+                      int bad_sid_status)
 {
-    (void)out;
-    const char *sid = x2go_sid_arg(argc, argv);
     if (!sid)
-        return X2GO_FAIL(255);
+        return X2GO_FAIL(bad_sid_status);
     struct x2go_ctx c;
     struct x2go_session s;
     int rc = open_session(&c, sid, &s);
     if (rc)
         return X2GO_FAIL(rc);
-    rc = x2go_suspend(&c, &s);
+    rc = act(&c, &s);
     x2go_ctx_close(&c);
     return rc < 0 ? x2go_cmd_error(1) : 0;
+}
+
+/* Terminate never complains: some clients misbehave on stderr here. */
+static int terminate(struct x2go_ctx *c, const struct x2go_session *s)
+{
+    x2go_terminate(c, s);
+    return 0;
+}
+
+static int rmforward(struct x2go_ctx *c, const struct x2go_session *s)
+{
+    x2go_rmforward(c, s->sid);
+    return 0;
+}
+
+static int run_suspend(int argc, char **argv, FILE *out)
+{
+    (void)out;
+    return on_session(x2go_sid_arg(argc, argv), x2go_suspend, 255);
 }
 
 static int run_terminate(int argc, char **argv, FILE *out)
 {
     (void)out;
-    const char *sid = x2go_sid_arg(argc, argv);
-    if (!sid)
-        return X2GO_FAIL(255);
-    struct x2go_ctx c;
-    struct x2go_session s;
-    int rc = open_session(&c, sid, &s);
-    if (rc)
-        return X2GO_FAIL(rc);
-    x2go_terminate(&c, &s);
-    x2go_ctx_close(&c);
-    return 0;
+    return on_session(x2go_sid_arg(argc, argv), terminate, 255);
 }
 
 /* nxagent runs NX_CLIENT as  --dialog <type> --caption "NX - <sid>"
@@ -98,28 +108,14 @@ static int run_suspend_agent(int argc, char **argv, FILE *out)
         x2go_complain("malformed session id in the caption");
         return X2GO_FAIL(2);
     }
-    struct x2go_ctx c;
-    struct x2go_session s;
-    int rc = open_session(&c, sid, &s);
-    if (rc)
-        return X2GO_FAIL(rc);
-    rc = x2go_suspend(&c, &s);
-    x2go_ctx_close(&c);
-    return rc < 0 ? x2go_cmd_error(1) : 0;
+    return on_session(sid, x2go_suspend, 2);
 }
 
 static int run_rmforward(int argc, char **argv, FILE *out)
 {
     (void)argc;
     (void)out;
-    struct x2go_ctx c;
-    struct x2go_session s;
-    int rc = open_session(&c, argv[0], &s);
-    if (rc)
-        return X2GO_FAIL(rc);
-    x2go_rmforward(&c, s.sid);
-    x2go_ctx_close(&c);
-    return 0;
+    return on_session(argv[0], rmforward, 2);
 }
 
 /* ---- resume ---------------------------------------------------------- */
@@ -136,27 +132,8 @@ static int parse_resume(int argc, char **argv, struct resume_args *a)
     a->link = argv[2];
     a->pack = argv[3];
     a->kbtype = argv[5];
-    if (!x2go_valid_geometry(a->geometry)) {
-        x2go_complain("invalid geometry '%s' (use <width>x<height>[+<x>+<y>], fullscreen or empty)",
-                      a->geometry);
+    if (x2go_check_display_args(a->geometry, a->link, a->pack, a->kbtype, argv[6]) < 0)
         return -1;
-    }
-    if (!x2go_valid_link(a->link)) {
-        x2go_complain("invalid link '%s' (use modem, isdn, adsl, wan or lan)", a->link);
-        return -1;
-    }
-    if (!x2go_valid_pack(a->pack)) {
-        x2go_complain("invalid pack method '%s' (e.g. 16m-jpeg-9)", a->pack);
-        return -1;
-    }
-    if (!x2go_valid_kbtype(a->kbtype) && strcmp(a->kbtype, "null/null") != 0) {
-        x2go_complain("invalid keyboard type '%s' (use auto or <model>/<layout>)", a->kbtype);
-        return -1;
-    }
-    if (strcmp(argv[6], "0") && strcmp(argv[6], "1")) {
-        x2go_complain("invalid set-keyboard flag '%s' (use 0 or 1)", argv[6]);
-        return -1;
-    }
     a->setkbd = argv[6][0] == '1';
     a->clipboard = argc >= 8 && x2go_valid_clipboard(argv[7]) ? argv[7] : "both";
     if (argc >= 9 && x2go_truthy(argv[8], false) != x2go_truthy(argv[8], true)) {

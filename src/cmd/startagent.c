@@ -114,30 +114,11 @@ static int parse_args(struct start *s, int argc, char **argv)
     s->type = argv[3];
     s->kbtype = argv[5];
     s->cmd = argv[8];
-    if (!x2go_valid_geometry(s->geometry)) {
-        x2go_complain("invalid geometry '%s' (use <width>x<height>[+<x>+<y>], fullscreen or empty)",
-                      s->geometry);
+    if (x2go_check_display_args(s->geometry, s->link, s->pack, s->kbtype, argv[6]) < 0)
         return -1;
-    }
-    if (!x2go_valid_link(s->link)) {
-        x2go_complain("invalid link '%s' (use modem, isdn, adsl, wan or lan)", s->link);
-        return -1;
-    }
-    if (!x2go_valid_pack(s->pack)) {
-        x2go_complain("invalid pack method '%s' (e.g. 16m-jpeg-9)", s->pack);
-        return -1;
-    }
     if (!x2go_parse_sesstype(s->type, &s->depth)) {
         x2go_complain("invalid session type '%s' (use <cache>-depth_<depth>, e.g. "
                       "unix-kde-depth_24)", s->type);
-        return -1;
-    }
-    if (!x2go_valid_kbtype(s->kbtype) && strcmp(s->kbtype, "null/null") != 0) {
-        x2go_complain("invalid keyboard type '%s' (use auto or <model>/<layout>)", s->kbtype);
-        return -1;
-    }
-    if (strcmp(argv[6], "0") && strcmp(argv[6], "1")) {
-        x2go_complain("invalid set-keyboard flag '%s' (use 0 or 1)", argv[6]);
         return -1;
     }
     s->setkbd = argv[6][0] == '1';

@@ -435,3 +435,22 @@ int x2go_wait_listen(int port, int timeout_ms, pid_t child)
             delay_us *= 2;
     }
 }
+
+int x2go_check_display_args(const char *geometry, const char *link, const char *pack,
+                            const char *kbtype, const char *setkbd)
+{
+    if (!x2go_valid_geometry(geometry))
+        x2go_complain("invalid geometry '%s' (use <width>x<height>[+<x>+<y>], fullscreen or empty)",
+                      geometry);
+    else if (!x2go_valid_link(link))
+        x2go_complain("invalid link '%s' (use modem, isdn, adsl, wan or lan)", link);
+    else if (!x2go_valid_pack(pack))
+        x2go_complain("invalid pack method '%s' (e.g. 16m-jpeg-9)", pack);
+    else if (!x2go_valid_kbtype(kbtype) && strcmp(kbtype, "null/null") != 0)
+        x2go_complain("invalid keyboard type '%s' (use auto or <model>/<layout>)", kbtype);
+    else if (strcmp(setkbd, "0") && strcmp(setkbd, "1"))
+        x2go_complain("invalid set-keyboard flag '%s' (use 0 or 1)", setkbd);
+    else
+        return 0;
+    return -1;
+}

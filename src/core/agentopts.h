@@ -17,6 +17,10 @@ bool x2go_valid_geometry(const char *s);  /* WxH[+X+Y] (1..5 digits), fullscreen
 bool x2go_valid_link(const char *s);      /* modem isdn adsl wan lan */
 bool x2go_valid_pack(const char *s);      /* [a-z0-9-], 1..40 */
 bool x2go_valid_kbtype(const char *s);    /* auto, model/layout */
+/* The display arguments x2gostartagent and x2goresume-session share.
+ * Complains (one line) about the first bad one and returns -1. */
+int x2go_check_display_args(const char *geometry, const char *link, const char *pack,
+                            const char *kbtype, const char *setkbd);
 bool x2go_valid_clipboard(const char *s); /* 0 none client server both 1 */
 /* "<cache>-depth_<1..2 digits>"; the depth goes to *depth. */
 bool x2go_parse_sesstype(const char *s, int *depth);

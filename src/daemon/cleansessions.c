@@ -397,12 +397,7 @@ static void files_cleanup(struct sess *t)
     if (t->cleaned || t->pid == X2GO_NULL_INT)
         return;
     t->cleaned = true;
-    /* nxagent forks a helper that outlives a killed agent and keeps the
-     * display's socket; it must go before the display can be reused. */
-    if (t->user_ok && t->sid_ok &&
-        x2go_signal_session_procs(t->sid, t->u.uid, SIGKILL) > 0)
-        usleep(100 * 1000);
-    dm_x11_cleanup(t->sid, t->pid, t->display);
+    dm_x11_cleanup(t->sid, t->pid, t->display, t->user_ok && t->sid_ok ? t->u.uid : (uid_t)-1);
     if (!t->umounted)
         umount_shares(t, false);
     if (!t->user_ok || !t->sid_ok)

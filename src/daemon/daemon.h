@@ -50,7 +50,11 @@ int dm_children_count(void);
 
 /* Remove /tmp/.X11-unix/X<display> and /tmp/.X<display>-lock, but only
  * when no live process holds the lock and nobody listens on the socket. */
-void dm_x11_cleanup(const char *sid, long pid, int display);
+/* Remove the stale X socket and lock of display after its agent (pid)
+ * died, unless a live process holds it. When the lock still names the dead
+ * agent, the agent's leftover processes of uid (its forked helper keeps
+ * the socket) are killed first; (uid_t)-1: leave processes alone. */
+void dm_x11_cleanup(const char *sid, long pid, int display, uid_t uid);
 
 /* The superenicer ([superenicer], read once at start). */
 struct dm_nice_conf {

@@ -379,7 +379,7 @@ static bool socket_in_use(const char *path)
     return !(err == ECONNREFUSED || err == ENOENT);
 }
 
-void dm_x11_cleanup(const char *sid, long pid, int display)
+void dm_x11_cleanup(const char *sid, long pid, int display, uid_t uid)
 {
     if (display <= 0 || display > 59535)
         return;
@@ -393,6 +393,15 @@ void dm_x11_cleanup(const char *sid, long pid, int display)
             dm_log(LOG_DEBUG, "%s: display :%d is held by live process %ld, "
                    "leaving its X11 files alone", esc, display, holder);
             return;
+        }
+        /* The lock still names the dead agent, so no other X server took the
+         * display since: what still carries X2GO-<sid> is the agent's own
+         * forked helper, which keeps the socket open. (A new session that
+         * reused the id would have replaced the lock.) */
+        if (holder == pid && uid != (uid_t)-1 &&
+            x2go_signal_session_procs(sid, uid, SIGKILL) > 0) {
+            dm_log(LOG_WARNING, "%s: killed the leftover processes of agent %ld", esc, pid);
+            usleep(100 * 1000);
         }
     }
     struct stat st;

@@ -134,6 +134,16 @@ static void want_pass_at(int64_t t)
         next_pass = t;
 }
 
+/* A timer that started at since (0: not started) and runs for delay: true
+ * while it runs, with a pass booked for the moment it ends. */
+static bool waiting(int64_t since, int64_t delay, int64_t now)
+{
+    if (!since || now - since >= delay)
+        return false;
+    want_pass_at(since + delay);
+    return true;
+}
+
 static struct sess *find(const char *sid)
 {
     for (size_t i = 0; i < ntrk; i++)
@@ -476,14 +486,8 @@ static void handle_blocked(struct sess *t, int64_t now)
         dm_log(LOG_DEBUG, "%s: is blocked.", t->esc);
         dm_log(LOG_DEBUG, "%s: adding to finished list.", t->esc);
     }
-    if (now - t->f_alive_ms < F_KILL_AFTER_MS) {
-        want_pass_at(t->f_alive_ms + F_KILL_AFTER_MS);
+    if (waiting(t->f_alive_ms, F_KILL_AFTER_MS, now) || waiting(t->killed_ms, RETRY_MS, now))
         return;
-    }
-    if (t->killed_ms && now - t->killed_ms < RETRY_MS) {
-        want_pass_at(t->killed_ms + RETRY_MS);
-        return;
-    }
     if (!t->killed_ms)
         dm_log(LOG_DEBUG, "%s: blocked for more than 20 seconds.", t->esc);
     dm_log(LOG_WARNING, "%s: found stale X-server process (%ld), sending SIGKILL", t->esc,
@@ -516,14 +520,8 @@ static void handle_suspended_running(struct sess *t, char old_status,
         set_status(t, 'R');
         return;
     }
-    if (now - t->cand_ms < SUSPEND_GRACE_MS) {
-        want_pass_at(t->cand_ms + SUSPEND_GRACE_MS);
+    if (waiting(t->cand_ms, SUSPEND_GRACE_MS, now) || waiting(t->suspend_at, RETRY_MS, now))
         return;
-    }
-    if (t->suspend_at && now - t->suspend_at < RETRY_MS) {
-        want_pass_at(t->suspend_at + RETRY_MS);
-        return;
-    }
     if (t->suspend_tries < SUSPEND_TRIES && have(BINDIR "/x2gosuspend-session")) {
         dm_log(LOG_DEBUG, "%s: suspend has been requested via the session DB", t->esc);
         if (run_user_cmd(t, BINDIR "/x2gosuspend-session") > 0) {
@@ -549,19 +547,15 @@ static void handle_terminate(struct sess *t, enum x2go_agent_state st, int64_t n
          * becomes F, and the F rule kills it 20 s later. */
         if (!t->term_wait_ms)
             t->term_wait_ms = now;
-        if (now - t->term_wait_ms < F_KILL_AFTER_MS) {
-            want_pass_at(t->term_wait_ms + F_KILL_AFTER_MS);
+        if (waiting(t->term_wait_ms, F_KILL_AFTER_MS, now))
             return;
-        }
         dm_log(LOG_WARNING, "%s: agent pid %ld stays %s; marking the session failed", t->esc,
                t->pid, x2go_agent_state_name(st));
         set_status(t, 'F');
         return;
     }
-    if (t->term_at && now - t->term_at < RETRY_MS) {
-        want_pass_at(t->term_at + RETRY_MS);
+    if (waiting(t->term_at, RETRY_MS, now))
         return;
-    }
     if (t->term_tries < TERMINATE_TRIES && have(BINDIR "/x2goterminate-session") &&
         t->sid_ok) {
         dm_log(LOG_DEBUG, "%s: termination has been requested via the session DB", t->esc);
@@ -729,10 +723,8 @@ static void handle_row(struct sess *t, const struct x2go_session *r, bool is_new
          * the ssh connection it may be running in). */
         if (!t->susp_seen_ms)
             t->susp_seen_ms = now;
-        if (now - t->susp_seen_ms < SELF_SUSPEND_GRACE_MS) {
-            want_pass_at(t->susp_seen_ms + SELF_SUSPEND_GRACE_MS);
+        if (waiting(t->susp_seen_ms, SELF_SUSPEND_GRACE_MS, now))
             break;
-        }
         dm_log(LOG_DEBUG, "%s: is suspended, changing status from R to S", t->esc);
         if (set_status(t, 'S') == 0)
             umount_shares(t, true);

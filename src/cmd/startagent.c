@@ -77,7 +77,7 @@ static void undo(struct start *s)
     if (s->xauth_added)
         x2go_xauth(s->xauthority, s->host, s->res.display, NULL);
     if (s->files_made)
-        x2go_sessfiles_remove(s->home, s->user, s->uid, s->res.sid);
+        x2go_sessfiles_remove(s->home, s->user, s->uid, s->res.sid, true);
     if (s->reserved) {
         if (s->created)
             s->st->ops->change_status(s->st, s->res.sid, 'F');

@@ -265,7 +265,7 @@ bool x2go_end_session(struct x2go_ctx *c, const struct x2go_session *s, bool rem
             x2go_xauth(xauthority, c->host, s->display, NULL) < 0)
             x2go_log(LOG_WARNING, "session %s: %s", s->sid, x2go_err());
     }
-    if (x2go_sessfiles_remove(c->home, c->user, c->uid, s->sid) < 0)
+    if (x2go_sessfiles_remove(c->home, c->user, c->uid, s->sid, true) < 0)
         x2go_log(LOG_WARNING, "session %s: %s", s->sid, x2go_err());
     return signalled;
 }

@@ -1,12 +1,12 @@
 #include "sessfiles.h"
 #include "agent.h"
 #include "proc.h"
+#include "sid.h"
 #include "util.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -161,49 +161,103 @@ int x2go_sesslink_create(const char *home, const char *sid, const char *target)
     return -1;
 }
 
-static dev_t walk_dev;
-static int walk_failed;
+#define RM_MAX_ENTRIES 100000
+#define RM_MAX_DEPTH 64
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+/* Remove name below the directory dfd, depth first, by directory fds: never
+ * follows a link, never crosses into another file system (a share still
+ * mounted), bounded in depth and entries. */
+static int rm_tree_at(int dfd, const char *name, dev_t dev, int depth, int *budget)
 {
-    (void)ftw;
-    if (flag == FTW_NS || st->st_dev != walk_dev) {
-        walk_failed = 1; /* a mount point inside: leave it alone */
-        return 0;
+    if (depth > RM_MAX_DEPTH || --*budget < 0)
+        return -1;
+    struct stat st;
+    if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+        return errno == ENOENT ? 0 : -1;
+    if (!S_ISDIR(st.st_mode))
+        return unlinkat(dfd, name, 0) == 0 || errno == ENOENT ? 0 : -1;
+    if (st.st_dev != dev)
+        return -1; /* something is mounted here: leave it alone */
+    int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0 && errno == EACCES && fchmodat(dfd, name, 0700, 0) == 0)
+        fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return errno == ENOENT ? 0 : -1;
+    struct stat fst;
+    if (fstat(fd, &fst) < 0 || fst.st_dev != dev || fst.st_ino != st.st_ino) {
+        close(fd); /* swapped between the stat and the open */
+        return -1;
     }
-    if (flag == FTW_DP || flag == FTW_D || flag == FTW_DNR) {
-        if (rmdir(path) < 0)
-            walk_failed = 1;
-    } else if (unlink(path) < 0) {
-        walk_failed = 1;
+    if ((fst.st_mode & 0700) != 0700)
+        fchmod(fd, fst.st_mode | 0700);
+    DIR *d = fdopendir(fd);
+    if (!d) {
+        close(fd);
+        return -1;
     }
-    return 0;
+    int rc = -1;
+    /* Removing while reading may hide entries: a few rounds, bounded. */
+    for (int round = 0; round < 3; round++) {
+        rewinddir(d);
+        struct dirent *e;
+        while ((e = readdir(d)) != NULL) {
+            if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+                continue;
+            rm_tree_at(dirfd(d), e->d_name, dev, depth + 1, budget);
+            if (*budget < 0)
+                break;
+        }
+        if (unlinkat(dfd, name, AT_REMOVEDIR) == 0 || errno == ENOENT) {
+            rc = 0;
+            break;
+        }
+        if (errno != ENOTEMPTY && errno != EEXIST)
+            break;
+    }
+    closedir(d);
+    return rc;
 }
 
-int x2go_sessfiles_remove(const char *home, const char *user, uid_t uid, const char *sid)
+int x2go_sessfiles_remove(const char *home, const char *user, uid_t uid, const char *sid,
+                          bool prune_top)
 {
-    char dir[PATH_MAX], top[PATH_MAX], link[PATH_MAX];
-    int rc = 0;
-    struct stat st;
-    if (home && x2go_fmt(link, sizeof link, "%s/.x2go/C-%s", home, sid) >= 0 &&
-        lstat(link, &st) == 0 && S_ISLNK(st.st_mode))
-        unlink(link);
-    if (x2go_user_tmpdir(top, sizeof top, user) < 0 ||
-        x2go_session_dir(dir, sizeof dir, user, sid) < 0)
+    char name[X2GO_SID_MAX + 8], top[PATH_MAX];
+    if (x2go_fmt(name, sizeof name, "C-%s", sid) < 0 ||
+        x2go_user_tmpdir(top, sizeof top, user) < 0)
         return -1;
+    int rc = 0;
+    /* ~/.x2go/C-<sid>: only a link of the user is removed, never its target. */
+    int h = home ? open(home, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+    if (h >= 0) {
+        int x = openat(h, ".x2go", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        struct stat st;
+        if (x >= 0 && fstatat(x, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+            S_ISLNK(st.st_mode) && st.st_uid == uid && unlinkat(x, name, 0) < 0)
+            rc = -1;
+        if (x >= 0)
+            close(x);
+        close(h);
+    }
+    struct stat st;
+    if (lstat(top, &st) < 0 && errno == ENOENT)
+        return rc;
     if (x2go_dir_check(top, uid) < 0)
         return -1;
-    if (lstat(dir, &st) < 0)
-        return errno == ENOENT ? 0 : -1;
-    if (x2go_dir_check(dir, uid) < 0)
+    int t = open(top, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (t < 0 || fstat(t, &st) < 0 || st.st_uid != uid) {
+        if (t >= 0)
+            close(t);
+        x2go_seterr("cannot use %s", top);
         return -1;
-    walk_dev = st.st_dev;
-    walk_failed = 0;
-    if (nftw(dir, rm_entry, 16, FTW_PHYS | FTW_DEPTH | FTW_MOUNT) < 0 || walk_failed) {
-        x2go_seterr("could not remove everything in %s (a share still mounted?)", dir);
+    }
+    int budget = RM_MAX_ENTRIES;
+    if (rm_tree_at(t, name, st.st_dev, 0, &budget) < 0) {
+        x2go_seterr("could not remove everything in %s/%s (a share still mounted?)", top, name);
         rc = -1;
     }
-    rmdir(top); /* only succeeds when empty */
+    close(t);
+    if (prune_top)
+        rmdir(top); /* only succeeds when empty */
     return rc;
 }
 

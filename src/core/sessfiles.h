@@ -40,11 +40,13 @@ int x2go_home_dirs(const char *home);
  * anything else is an error). */
 int x2go_sesslink_create(const char *home, const char *sid, const char *target);
 
-/* Remove the session dir (recursively, not following links, not crossing
- * into mounted file systems), the ~/.x2go/C-<sid> link if it is a link,
- * and the user's tmp dir if it became empty. Best effort: returns -1
- * with the error set if something stayed behind. */
-int x2go_sessfiles_remove(const char *home, const char *user, uid_t uid, const char *sid);
+/* Remove the session dir (recursively by directory fds, not following
+ * links, not crossing into mounted file systems), the ~/.x2go/C-<sid> link
+ * if it is a link of uid, and with prune_top the user's tmp dir if it
+ * became empty. Best effort: returns -1 with the error set if something
+ * stayed behind. Shared by the commands and the clean-up daemon. */
+int x2go_sessfiles_remove(const char *home, const char *user, uid_t uid, const char *sid,
+                          bool prune_top);
 
 /* $XAUTHORITY, or ~/.Xauthority. */
 int x2go_xauthority(const char *home, char *out, size_t len);

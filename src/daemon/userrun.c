@@ -4,6 +4,7 @@
 #include "agent.h"
 #include "log.h"
 #include "proc.h"
+#include "sessfiles.h"
 #include "util.h"
 #include "x2go-config.h"
 
@@ -26,8 +27,6 @@
 #include <unistd.h>
 
 #define CHILD_TIMEOUT_MS 30000
-#define RM_MAX_ENTRIES 100000
-#define RM_MAX_DEPTH 64
 
 /* ---- clock and log ---------------------------------------------------- */
 
@@ -266,99 +265,14 @@ pid_t dm_run_as_user(const struct dm_user *u, const char *sid, const char *what,
 
 /* ---- removing session files ------------------------------------------- */
 
-static int rm_tree_at(int dfd, const char *name, dev_t dev, int depth, int *budget)
-{
-    if (depth > RM_MAX_DEPTH || --*budget < 0)
-        return -1;
-    struct stat st;
-    if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-        return errno == ENOENT ? 0 : -1;
-    if (!S_ISDIR(st.st_mode))
-        return unlinkat(dfd, name, 0) == 0 || errno == ENOENT ? 0 : -1;
-    if (st.st_dev != dev)
-        return -1; /* something is mounted here: leave it alone */
-    int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0 && errno == EACCES && fchmodat(dfd, name, 0700, 0) == 0)
-        fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0)
-        return errno == ENOENT ? 0 : -1;
-    struct stat fst;
-    if (fstat(fd, &fst) < 0 || fst.st_dev != dev || fst.st_ino != st.st_ino) {
-        close(fd); /* swapped between the stat and the open */
-        return -1;
-    }
-    if ((fst.st_mode & 0700) != 0700)
-        fchmod(fd, fst.st_mode | 0700);
-    DIR *d = fdopendir(fd);
-    if (!d) {
-        close(fd);
-        return -1;
-    }
-    int rc = -1;
-    /* Removing while reading may hide entries: a few rounds, bounded. */
-    for (int round = 0; round < 3; round++) {
-        rewinddir(d);
-        struct dirent *e;
-        while ((e = readdir(d)) != NULL) {
-            if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-                continue;
-            rm_tree_at(dirfd(d), e->d_name, dev, depth + 1, budget);
-            if (*budget < 0)
-                break;
-        }
-        if (unlinkat(dfd, name, AT_REMOVEDIR) == 0 || errno == ENOENT) {
-            rc = 0;
-            break;
-        }
-        if (errno != ENOTEMPTY && errno != EEXIST)
-            break;
-    }
-    closedir(d);
-    return rc;
-}
-
-static int remove_session_files(const struct dm_user *u, const char *sid)
-{
-    char name[X2GO_SID_MAX + 8], dir[700];
-    if (x2go_fmt(name, sizeof name, "C-%s", sid) < 0)
-        return -1;
-    int rc = 0;
-    /* ~/.x2go/C-<sid>: only a link is removed, never what it points to. */
-    int h = open(u->home, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (h >= 0) {
-        int x = openat(h, ".x2go", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        struct stat st;
-        if (x >= 0 && fstatat(x, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-            S_ISLNK(st.st_mode) && st.st_uid == u->uid && unlinkat(x, name, 0) < 0)
-            rc = -1;
-        if (x >= 0)
-            close(x);
-        close(h);
-    }
-    if (x2go_user_tmpdir(dir, sizeof dir, u->name) < 0)
-        return -1;
-    int t = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (t < 0)
-        return errno == ENOENT ? rc : -1;
-    struct stat st;
-    if (fstat(t, &st) < 0 || st.st_uid != u->uid) {
-        close(t);
-        return -1;
-    }
-    int budget = RM_MAX_ENTRIES;
-    if (rm_tree_at(t, name, st.st_dev, 0, &budget) < 0)
-        rc = -1;
-    close(t);
-    return rc;
-}
-
 pid_t dm_remove_files_as_user(const struct dm_user *u, const char *sid)
 {
     pid_t pid = start_child(sid, "removing the session files");
     if (pid != 0)
         return pid;
     become_user(u);
-    _exit(remove_session_files(u, sid) == 0 ? 0 : 1);
+    /* The user's empty tmp dir stays: a start may be about to use it. */
+    _exit(x2go_sessfiles_remove(u->home, u->name, u->uid, sid, false) == 0 ? 0 : 1);
 }
 
 /* ---- stale X11 files -------------------------------------------------- */

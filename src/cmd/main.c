@@ -73,6 +73,13 @@ int main(int argc, char **argv)
         x2go_complain("unknown command");
         return 127;
     }
+    /* --help alone: the usage line on stdout, unless the command answers
+     * --help itself (its usage names it). */
+    if (argc == 2 && !strcmp(argv[1], "--help") && !strstr(c->usage, "--help")) {
+        printf("Usage: %s%s%s\nSee the manual page %s(%c).\n", c->name, *c->usage ? " " : "",
+               c->usage, c->name, c->dir == X2GO_BIN ? '1' : '8');
+        return 0;
+    }
     int nargs = argc - 1;
     if (nargs < c->min_args)
         return usage(c, "missing arguments");

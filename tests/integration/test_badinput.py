@@ -125,7 +125,7 @@ def test_query_commands():
             'non-ascii': [['bas\u00e9'], [b'base\xff'], ['base\n'], ['base\x1b']],
             'malformed': [['nope'], ['BASE'], ['../base'], [''], ['base '], ['lib;id']]},
         '/usr/bin/x2gobasepath': {
-            'extra': [['x'], ['base'], ['--help']], 'overlong': [[LONG]], 'non-ascii': na},
+            'extra': [['x'], ['base'], ['--help', 'x']], 'overlong': [[LONG]], 'non-ascii': na},
         '/usr/bin/x2goversion': {
             'extra': [['x2goserver', 'x']], 'overlong': [[LONG], [LONGER]],
             'non-ascii': [['x2goserver\u00e9'], [b'\xff'], ['x2goserver\n'], ['\x1b']]},

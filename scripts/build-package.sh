@@ -25,9 +25,15 @@ work=$(mktemp -d /var/tmp/x2goserver-c-deb.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 src=$work/x2goserver-c
 mkdir "$src"
-# The sources as git sees them (tracked and new files, not build output).
-git -C "$here" ls-files -z --cached --others --exclude-standard |
-    (cd "$here" && xargs -0 cp --parents -t "$src" 2>/dev/null || true)
+# The sources as git sees them (tracked and new files, not build output);
+# outside git, the tree without build directories.
+if git -C "$here" rev-parse --git-dir >/dev/null 2>&1; then
+    git -C "$here" ls-files -z --cached --others --exclude-standard |
+        (cd "$here" && xargs -0 cp -P --parents -t "$src" 2>/dev/null || true)
+else
+    tar -C "$here" --exclude='./build*' --exclude=./deb --exclude=./tests/results \
+        --exclude=./.git -cf - . | tar -C "$src" -xf -
+fi
 if [ -n "$version" ]; then
     { printf 'x2goserver-c (%s) unstable; urgency=medium\n\n  * Rebuild as %s.\n\n' "$version" "$version"
       printf ' -- %s  %s\n\n' "$(sed -n 's/^ -- \(.*>\)  .*/\1/p' "$src/debian/changelog" | head -n 1)" \

@@ -1,8 +1,11 @@
 #!/bin/bash
-# Build, install and start the X2Go server on this machine (Debian 12).
+# Build, install and start the X2Go server on this machine (Debian 12):
+# builds the Debian package (scripts/build-package.sh) and installs it, so
+# dpkg can upgrade, remove and audit it.
 #   scripts/install.sh            install dependencies, build, install, start
 #   scripts/install.sh --no-deps  skip apt-get (dependencies already there)
-#   scripts/install.sh --asan     build with AddressSanitizer + UBSan (tests)
+#   scripts/install.sh --asan     the package, then its programs replaced by
+#                                 an AddressSanitizer + UBSan build (tests)
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -19,88 +22,61 @@ done
 if [ $deps = 1 ]; then
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -q
+    # Build dependencies (debian/control) and what the package depends on.
     apt-get install -y -q --no-install-recommends \
-        build-essential meson ninja-build pkg-config libsqlite3-dev libcmocka-dev \
-        sqlite3 nxagent xauth x11-utils x11-xkb-utils openssh-server openssh-sftp-server \
-        psmisc procps iproute2 bash
+        build-essential debhelper dpkg-dev fakeroot meson ninja-build pkg-config \
+        libsqlite3-dev libsystemd-dev libcmocka-dev scdoc git \
+        adduser nxagent xauth x11-utils x11-xkb-utils openssh-server openssh-sftp-server \
+        sqlite3 psmisc procps iproute2 bash
 fi
 
-build=$here/build-install
-opts=(--prefix=/usr --buildtype=debugoptimized -Dtests=false)
-if [ $asan = 1 ]; then
-    build=$here/build-install-asan
-    opts+=(-Db_sanitize=address,undefined -Db_lundef=false)
-fi
-if [ -d "$build" ]; then
-    meson setup --reconfigure "$build" "$here" "${opts[@]}" >/dev/null
-else
-    meson setup "$build" "$here" "${opts[@]}" >/dev/null
-fi
-ninja -C "$build" >/dev/null
-meson install -C "$build" --quiet >/dev/null
-
-lib=/usr/lib/x2go
-# The database group and its system user (home = the database directory).
-getent group x2gouser >/dev/null || addgroup --system x2gouser >/dev/null
-getent passwd x2gouser >/dev/null ||
-    adduser --system --home /var/lib/x2go --no-create-home --shell /bin/false \
-        --ingroup x2gouser --disabled-password --disabled-login x2gouser >/dev/null
-
-# One link per command, as the binary's own table lists them.
-"$lib/x2go-cmd" --list | while read -r dir name; do
-    case $dir in
-    bin) dest=/usr/bin ;; sbin) dest=/usr/sbin ;; libexec) dest=$lib ;;
-    esac
-    ln -sfn "$lib/x2go-cmd" "$dest/$name"
-done
-
-# The privileged helper: setgid to the database group, nothing else.
-chown root:x2gouser "$lib/x2go-sqlite-helper"
-chmod 2755 "$lib/x2go-sqlite-helper"
-
-# The agent under its X2Go name (nxagent switches to X2Go mode by argv[0]).
-nxdir=/usr/lib/x86_64-linux-gnu/nx/bin
-if [ -e "$nxdir/nxagent" ]; then
-    ln -sfn nxagent "$nxdir/x2goagent"
-    ln -sfn "$nxdir/x2goagent" /usr/bin/x2goagent
-fi
-
-# Configuration: never overwrite what an administrator changed.
-install -d -m 0755 /etc/x2go /etc/x2go/x2gosql
-install -d -m 0700 /etc/x2go/x2gosql/passwords
-for f in x2goserver.conf x2goagent.options; do
-    [ -e /etc/x2go/$f ] || install -m 0644 "$here/data/$f" /etc/x2go/$f
-done
-[ -e /etc/x2go/x2gosql/sql ] || install -m 0644 "$here/data/x2gosql/sql" /etc/x2go/x2gosql/sql
-
-share=/usr/share/x2go
-install -d -m 0755 $share/versions $share/x2gofeature.d
-install -m 0644 "$here"/data/versions/VERSION.* $share/versions/
-[ -e /usr/share/nx/VERSION.nxagent ] &&
-    ln -sfn /usr/share/nx/VERSION.nxagent $share/versions/VERSION.x2goserver-x2goagent
-for m in start resume suspend terminate runcommand; do
-    for p in pre post fail; do install -d -m 0755 "$lib/extensions/$p-$m.d"; done
-done
-install -d -m 0755 /usr/lib/tmpfiles.d /lib/systemd/system
-install -m 0644 "$here/data/tmpfiles.conf" /usr/lib/tmpfiles.d/x2goserver.conf
-install -m 0644 "$here/data/x2goserver.service" /lib/systemd/system/x2goserver.service
-
-# The session database: created when missing, upgraded in place otherwise.
-install -d -m 0770 -o root -g x2gouser /var/lib/x2go
-/usr/sbin/x2godbadmin --updatedb
-
-# The clean-up daemon: through systemd when it runs, directly otherwise.
-if [ -x /usr/sbin/x2gocleansessions ]; then
+# The service: under systemd the package (re)starts it; otherwise its init
+# script is run here (a container has no init to do it).
+restart_daemon() {
     if [ -d /run/systemd/system ]; then
-        systemctl daemon-reload
-        systemctl enable x2goserver.service >/dev/null 2>&1 || true
         systemctl restart x2goserver.service
     else
-        if [ -s /run/x2goserver.pid ]; then
-            kill "$(cat /run/x2goserver.pid)" 2>/dev/null || true
-            sleep 0.5
-        fi
-        /usr/sbin/x2gocleansessions
+        /etc/init.d/x2goserver restart >/dev/null
     fi
+}
+
+out=$here/deb
+rm -f "$out"/x2goserver-c*.deb
+"$here/scripts/build-package.sh" "$out" >/dev/null
+deb=$(ls "$out"/x2goserver-c_*.deb)
+# Configuration files already there (an earlier install) are kept.
+keep=(--force-confdef --force-confold)
+if [ $deps = 1 ]; then
+    apt-get install -y -q --no-install-recommends --allow-downgrades \
+        -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "$deb" >/dev/null
+else
+    dpkg -i "${keep[@]}" "$deb" >/dev/null
 fi
+
+if [ $asan = 1 ]; then
+    # The same sources with sanitizers, over the packaged programs: each file
+    # keeps the owner and mode dpkg gave it (set-id included).
+    build=$here/build-install-asan
+    opts=(--prefix=/usr --buildtype=debugoptimized -Dtests=false
+          -Db_sanitize=address,undefined -Db_lundef=false)
+    if [ -d "$build" ]; then
+        meson setup --reconfigure "$build" "$here" "${opts[@]}" >/dev/null
+    else
+        meson setup "$build" "$here" "${opts[@]}" >/dev/null
+    fi
+    ninja -C "$build" >/dev/null
+    stage=$build/stage
+    rm -rf "$stage"
+    DESTDIR=$stage meson install -C "$build" --quiet >/dev/null
+    find "$stage/usr/lib/x2go" "$stage/usr/sbin" -type f -perm -u+x | while read -r f; do
+        dest=${f#"$stage"}
+        [ -f "$dest" ] || continue
+        cp "$f" "$dest.asan-new"
+        chown --reference="$dest" "$dest.asan-new"
+        chmod --reference="$dest" "$dest.asan-new"
+        mv "$dest.asan-new" "$dest"
+    done
+fi
+
+[ -x /usr/sbin/x2gocleansessions ] && restart_daemon
 echo "x2goserver-c installed ($(x2goversion x2goserver)); database $(ls /var/lib/x2go/x2go_sessions)"

@@ -1,0 +1,133 @@
+#!/bin/bash
+# The Debian package and the install tree (run as root, under the suite lock;
+# tests/run.sh calls it):
+#  - build the package twice (this version and a higher one) and lintian it;
+#  - `meson install --destdir`: every command of the reference (or the
+#    README says why not), a manual page for every command that renders
+#    without warnings, --help on every command;
+#  - install it, upgrade it with sessions running (database kept, sessions
+#    listed), remove it, purge it (nothing of ours left), and install it
+#    again so the machine is as before.
+# Prints PASS/FAIL lines and finally "N passed, M failed".
+set -uo pipefail
+
+here=$(cd "$(dirname "$0")/.." && pwd)
+cd "$here"
+[ "$(id -u)" = 0 ] || { echo "tests/package.sh: run as root" >&2; exit 1; }
+work=$(mktemp -d /var/tmp/x2go-package-test.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+passed=0 failed=0
+pass() { echo "PASS $*"; passed=$((passed + 1)); }
+fail() { echo "FAIL $*"; failed=$((failed + 1)); }
+check() { # label command...: PASS when the command succeeds
+    local label=$1 out
+    shift
+    if out=$("$@" 2>&1); then pass "$label"; else fail "$label: $(echo "$out" | tail -n 5)"; fi
+}
+version=$(dpkg-parsechangelog -l debian/changelog -S Version)
+newer=$version.1
+
+# ---- build ------------------------------------------------------------------
+check "package builds ($version)" scripts/build-package.sh "$work/v1"
+check "package builds ($newer)" scripts/build-package.sh --version "$newer" "$work/v2"
+deb1=$(ls "$work"/v1/x2goserver-c_*.deb 2>/dev/null | head -n 1)
+deb2=$(ls "$work"/v2/x2goserver-c_*.deb 2>/dev/null | head -n 1)
+if [ -z "$deb1" ] || [ -z "$deb2" ]; then
+    fail "no package to test"
+    echo "$passed passed, $failed failed"
+    exit 1
+fi
+lint=$(lintian --fail-on none -I --pedantic "$work"/v1/*.changes 2>&1 |
+       grep -E '^[EWIP]: ' | grep -v '^P: .*: no-manual-page')
+errs=$(echo "$lint" | grep -E '^[EW]: ')
+if [ -z "$errs" ]; then pass "lintian: no errors or warnings"; else fail "lintian: $errs"; fi
+[ -n "$lint" ] && echo "     lintian notes: $(echo "$lint" | grep -c .)"
+
+# ---- the meson install tree --------------------------------------------------
+tree=$work/destdir
+if meson setup "$work/build" "$here" -Dtests=false >/dev/null &&
+    ninja -C "$work/build" >/dev/null &&
+    DESTDIR=$tree meson install -C "$work/build" --quiet >/dev/null; then
+    pass "meson install --destdir"
+else
+    fail "meson install --destdir"
+fi
+cmd=$tree/usr/lib/x2go/x2go-cmd
+mapfile -t commands < <("$cmd" --list | awk '{print $2}')
+[ "${#commands[@]}" -gt 20 ] && pass "x2go-cmd --list: ${#commands[@]} commands" ||
+    fail "x2go-cmd --list: ${#commands[@]} commands"
+
+# Every command the reference installs, or a README line that says why not.
+notprovided=$(sed -n '/^## Commands not provided/,/^## /p' README.md)
+missing=
+while read -r path; do
+    case $path in '#'* | '') continue ;; esac
+    [ -e "$tree/$path" ] || [ -L "$tree/$path" ] && continue
+    echo "$notprovided" | grep -q "\`$(basename "$path")\`" || missing="$missing $path"
+done <tests/package/reference-commands.txt
+[ -z "$missing" ] && pass "every reference command installed or explained in README" ||
+    fail "reference commands neither installed nor explained:$missing"
+
+# A manual page for every command (and the daemon, the agent link and the
+# configuration file) that man renders without a warning.
+bad=
+for name in "${commands[@]}" x2gocleansessions x2goagent x2goserver.conf; do
+    page=$(ls "$tree"/usr/share/man/man[158]/"$name".[158]* 2>/dev/null | head -n 1)
+    if [ -z "$page" ]; then bad="$bad $name(no page)"; continue; fi
+    warn=$(MANWIDTH=80 man --warnings -l "$page" 2>&1 >/dev/null)
+    [ -z "$warn" ] || bad="$bad $name($warn)"
+done
+[ -z "$bad" ] && pass "manual pages render without warnings" || fail "manual pages:$bad"
+
+# --help on every command: usage on stdout, exit 0.
+bad=
+for name in "${commands[@]}"; do
+    out=$("$cmd" "$name" --help 2>/dev/null) && echo "$out" | grep -q "sage" || bad="$bad $name"
+done
+out=$("$tree/usr/sbin/x2gocleansessions" --help 2>/dev/null) && echo "$out" | grep -q sage ||
+    bad="$bad x2gocleansessions"
+[ -z "$bad" ] && pass "--help on every command" || fail "--help:$bad"
+
+# ---- install, upgrade, remove, purge ----------------------------------------
+installed() { dpkg-query -W -f '${Status} ${Version}' x2goserver-c 2>/dev/null; }
+check "install $version" dpkg -i --force-confdef --force-confold "$deb1"
+[ "$(installed)" = "install ok installed $version" ] && pass "dpkg: installed $version" ||
+    fail "dpkg: $(installed)"
+mode=$(stat -c '%U:%G %a' /usr/lib/x2go/x2go-sqlite-helper 2>/dev/null)
+[ ! -e /usr/lib/x2go/x2go-sqlite-helper ] || [ "$mode" = "root:x2gouser 2755" ] &&
+    pass "set-id mode through dpkg-statoverride" || fail "helper mode $mode"
+check "database created" test -s /var/lib/x2go/x2go_sessions
+check "x2golistsessions works" /usr/bin/x2golistsessions
+/usr/bin/python3 tests/package/sessions.py dpkg -i --force-confdef --force-confold "$deb2"
+[ $? = 0 ] && pass "upgrade to $newer keeps the database and the sessions" ||
+    fail "upgrade to $newer"
+[ "$(installed)" = "install ok installed $newer" ] && pass "dpkg: installed $newer" ||
+    fail "dpkg: $(installed)"
+
+# No systemd here: the package stops the daemon itself on remove.
+check "remove" dpkg -r x2goserver-c
+leftover=$(ls -d /usr/bin/x2go* /usr/sbin/x2go* /usr/lib/x2go /usr/share/x2go \
+    /usr/share/man/man?/x2go* /lib/systemd/system/x2goserver.service 2>/dev/null)
+[ -z "$leftover" ] && pass "remove leaves no program file" || fail "after remove:" $leftover
+check "remove keeps the configuration" test -s /etc/x2go/x2goserver.conf
+check "remove keeps the database" test -s /var/lib/x2go/x2go_sessions
+dpkg-statoverride --list | grep -q x2go && fail "statoverride left after remove" ||
+    pass "statoverride removed"
+daemon_runs() {
+    local p
+    for p in /proc/[0-9]*; do
+        case $(readlink "$p/exe" 2>/dev/null) in /usr/sbin/x2gocleansessions*) return 0 ;; esac
+    done
+    return 1
+}
+daemon_runs && fail "daemon still runs after remove" || pass "remove stops the daemon"
+check "purge" dpkg -P x2goserver-c
+leftover=$(ls -d /etc/x2go /var/lib/x2go /usr/lib/tmpfiles.d/x2goserver.conf 2>/dev/null)
+getent passwd x2gouser >/dev/null && leftover="$leftover user:x2gouser"
+getent group x2gouser >/dev/null && leftover="$leftover group:x2gouser"
+[ -z "$leftover" ] && pass "purge leaves nothing" || fail "after purge:" $leftover
+
+# The machine as before: the package installed again.
+check "install again" scripts/install.sh --no-deps
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]

@@ -80,6 +80,10 @@ unit build-test || { echo "FAIL unit build"; failed=$((failed + 1)); }
 unit build-test-asan -Db_sanitize=address,undefined -Db_lundef=false ||
     { echo "FAIL unit build (asan)"; failed=$((failed + 1)); }
 
+# The Debian package (tests/package.sh): build, lintian, the install tree,
+# install, upgrade, remove, purge, install again.
+suite "package" bash tests/package.sh
+
 export ASAN_OPTIONS=abort_on_error=1:detect_leaks=0
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 pass normal 1

@@ -127,6 +127,27 @@ getent passwd x2gouser >/dev/null && leftover="$leftover user:x2gouser"
 getent group x2gouser >/dev/null && leftover="$leftover group:x2gouser"
 [ -z "$leftover" ] && pass "purge leaves nothing" || fail "after purge:" $leftover
 
+# ---- over the reference ---------------------------------------------------
+# The administrator's path: Debian's x2goserver with sessions, then this
+# package installed over it with apt (which removes the reference's
+# packages): the database is kept and the sessions stay listed.
+apt_() { flock /run/lock/x2go-apt.lock apt-get "$@"; }
+if [ "${X2GO_PACKAGE_OVER_REFERENCE:-yes}" = yes ] &&
+    apt-cache show x2goserver >/dev/null 2>&1; then
+    export DEBIAN_FRONTEND=noninteractive
+    check "reference x2goserver installs" apt_ install -y -q --no-install-recommends x2goserver
+    check "reference database created" test -s /var/lib/x2go/x2go_sessions
+    /usr/bin/python3 tests/package/sessions.py flock /run/lock/x2go-apt.lock apt-get install \
+        -y -q --no-install-recommends -o Dpkg::Options::=--force-confdef \
+        -o Dpkg::Options::=--force-confold "$deb1"
+    [ $? = 0 ] && pass "install over the reference keeps its database and sessions" ||
+        fail "install over the reference"
+    left=$(dpkg-query -W -f '${db:Status-Abbrev} ${Package}\n' 'x2goserver*' 'libx2go*' \
+        2>/dev/null | awk '$1 ~ /^.i/ && $2 != "x2goserver-c" {print $2}')
+    [ -z "$left" ] && pass "the reference's packages are gone" ||
+        fail "reference packages still installed:" $left
+fi
+
 # The machine as before: the package installed again.
 check "install again" scripts/install.sh --no-deps
 echo "$passed passed, $failed failed"

@@ -32,11 +32,13 @@ fi
 
 # The service: under systemd the package (re)starts it; otherwise its init
 # script is run here (a container has no init to do it).
+# Descriptors 3-9 are closed first: a daemon must not keep a lock or pipe
+# of whatever runs this script.
 restart_daemon() {
     if [ -d /run/systemd/system ]; then
         systemctl restart x2goserver.service
     else
-        /etc/init.d/x2goserver restart >/dev/null
+        (exec 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- && /etc/init.d/x2goserver restart >/dev/null)
     fi
 }
 

@@ -9,7 +9,10 @@
 #    listed), remove it, purge it (nothing of ours left), and install it
 #    again so the machine is as before.
 # Prints PASS/FAIL lines and finally "N passed, M failed".
+#   tests/package.sh [--no-install]   (--no-install: stop before installing)
 set -uo pipefail
+install=yes
+[ "${1:-}" = --no-install ] && install=no
 
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
@@ -89,6 +92,11 @@ out=$("$tree/usr/sbin/x2gocleansessions" --help 2>/dev/null) && echo "$out" | gr
 [ -z "$bad" ] && pass "--help on every command" || fail "--help:$bad"
 
 # ---- install, upgrade, remove, purge ----------------------------------------
+if [ $install = no ]; then
+    echo "$passed passed, $failed failed"
+    [ "$failed" = 0 ]
+    exit
+fi
 installed() { dpkg-query -W -f '${Status} ${Version}' x2goserver-c 2>/dev/null; }
 check "install $version" dpkg -i --force-confdef --force-confold "$deb1"
 [ "$(installed)" = "install ok installed $version" ] && pass "dpkg: installed $version" ||

@@ -112,15 +112,8 @@ check "x2golistsessions works" /usr/bin/x2golistsessions
 [ "$(installed)" = "install ok installed $newer" ] && pass "dpkg: installed $newer" ||
     fail "dpkg: $(installed)"
 
-# No systemd here: the package stops the daemon itself on remove.
-check "remove" dpkg -r x2goserver-c
-leftover=$(ls -d /usr/bin/x2go* /usr/sbin/x2go* /usr/lib/x2go /usr/share/x2go \
-    /usr/share/man/man?/x2go* /lib/systemd/system/x2goserver.service 2>/dev/null)
-[ -z "$leftover" ] && pass "remove leaves no program file" || fail "after remove:" $leftover
-check "remove keeps the configuration" test -s /etc/x2go/x2goserver.conf
-check "remove keeps the database" test -s /var/lib/x2go/x2go_sessions
-dpkg-statoverride --list | grep -q x2go && fail "statoverride left after remove" ||
-    pass "statoverride removed"
+# The service without systemd: the init script starts and stops the daemon
+# (a daemon must not inherit this script's descriptors, the lock included).
 daemon_runs() {
     local p
     for p in /proc/[0-9]*; do
@@ -128,10 +121,42 @@ daemon_runs() {
     done
     return 1
 }
-daemon_runs && fail "daemon still runs after remove" || pass "remove stops the daemon"
+initd() { (exec 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- && /etc/init.d/x2goserver "$1" >/dev/null); }
+if [ ! -d /run/systemd/system ]; then
+    initd restart
+    sleep 0.5
+    daemon_runs && pass "init script starts the daemon" || fail "init script start"
+fi
+# Removal stops it (invoke-rc.d), unless policy-rc.d forbids service
+# actions on this machine (containers): then the init script's stop.
+policy=0
+[ -x /usr/sbin/policy-rc.d ] && { /usr/sbin/policy-rc.d x2goserver stop >/dev/null 2>&1; policy=$?; }
+if [ "$policy" = 101 ] && daemon_runs; then
+    echo "     policy-rc.d forbids service actions here: the init script stops the daemon"
+    initd stop
+fi
+# Everything the package holds, to look for after remove and purge.
+mapfile -t files < <(dpkg-deb -c "$deb2" | awk '$1 !~ /^d/ {sub(/^\./, "", $6); print $6}')
+conffiles=$(dpkg-deb -f "$deb2" Package >/dev/null && dpkg-deb -I "$deb2" conffiles)
+check "remove" dpkg -r x2goserver-c
+leftover=
+for f in "${files[@]}"; do
+    { [ -e "$f" ] || [ -L "$f" ]; } && ! grep -qx "$f" <<<"$conffiles" && leftover="$leftover $f"
+done
+[ -z "$leftover" ] && pass "remove leaves nothing but the configuration" ||
+    fail "after remove:$leftover"
+check "remove keeps the configuration" test -s /etc/x2go/x2goserver.conf
+check "remove keeps the database" test -s /var/lib/x2go/x2go_sessions
+dpkg-statoverride --list | grep -q x2go && fail "statoverride left after remove" ||
+    pass "statoverride removed"
+daemon_runs && fail "daemon still runs after remove" || pass "the daemon is stopped"
 check "purge" dpkg -P x2goserver-c
-leftover=$(ls -d /etc/x2go /var/lib/x2go /usr/lib/tmpfiles.d/x2goserver.conf 2>/dev/null)
-getent passwd x2gouser >/dev/null && leftover="$leftover user:x2gouser"
+leftover=
+for f in "${files[@]}" /var/lib/x2go /etc/x2go/x2gosql/passwords; do
+    { [ -e "$f" ] || [ -L "$f" ]; } && leftover="$leftover $f"
+done
+getent passwd x2gouser >/dev/null &&
+    leftover="$leftover user:x2gouser(processes: $(pgrep -u x2gouser -d ' ' -l 2>/dev/null))"
 getent group x2gouser >/dev/null && leftover="$leftover group:x2gouser"
 [ -z "$leftover" ] && pass "purge leaves nothing" || fail "after purge:" $leftover
 
@@ -143,7 +168,8 @@ apt_() { flock /run/lock/x2go-apt.lock apt-get "$@"; }
 if [ "${X2GO_PACKAGE_OVER_REFERENCE:-yes}" = yes ] &&
     apt-cache show x2goserver >/dev/null 2>&1; then
     export DEBIAN_FRONTEND=noninteractive
-    check "reference x2goserver installs" apt_ install -y -q --no-install-recommends x2goserver
+    check "reference x2goserver installs" apt_ install -y -q --no-install-recommends \
+        -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold x2goserver
     check "reference database created" test -s /var/lib/x2go/x2go_sessions
     /usr/bin/python3 tests/package/sessions.py flock /run/lock/x2go-apt.lock apt-get install \
         -y -q --no-install-recommends -o Dpkg::Options::=--force-confdef \
@@ -154,6 +180,7 @@ if [ "${X2GO_PACKAGE_OVER_REFERENCE:-yes}" = yes ] &&
         2>/dev/null | awk '$1 ~ /^.i/ && $2 != "x2goserver-c" {print $2}')
     [ -z "$left" ] && pass "the reference's packages are gone" ||
         fail "reference packages still installed:" $left
+    check "the init script is enabled again" test -x /etc/init.d/x2goserver
 fi
 
 # The machine as before: the package installed again.

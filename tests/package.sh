@@ -106,6 +106,10 @@ mode=$(stat -c '%U:%G %a' /usr/lib/x2go/x2go-sqlite-helper 2>/dev/null)
     pass "set-id mode through dpkg-statoverride" || fail "helper mode $mode"
 check "database created" test -s /var/lib/x2go/x2go_sessions
 check "x2golistsessions works" /usr/bin/x2golistsessions
+# Log entries reach journald with the session id and user as fields.
+unshare -m --propagation private sh -c \
+    'mount -t tmpfs none /run && exec /usr/bin/python3 tests/package/journal.py'
+[ $? = 0 ] && pass "journal fields X2GO_SESSION_ID and X2GO_USER" || fail "journal fields"
 /usr/bin/python3 tests/package/sessions.py dpkg -i --force-confdef --force-confold "$deb2"
 [ $? = 0 ] && pass "upgrade to $newer keeps the database and the sessions" ||
     fail "upgrade to $newer"

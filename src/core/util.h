@@ -42,6 +42,11 @@ char *x2go_slurp(const char *path, size_t *len);
 int x2go_write_file_atomic(const char *path, const char *data, size_t len,
                            mode_t mode);
 
+/* Milliseconds on the monotonic clock, for timeouts. */
+long x2go_now_ms(void);
+/* Sleep us microseconds (less than a second's worth is the usual). */
+void x2go_sleep_us(long us);
+
 /* Host name as gethostname() reports it. */
 int x2go_hostname(char *buf, size_t len);
 

@@ -9,14 +9,15 @@
 #define X2GO_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 /* The last error, one human-readable line. Core functions set it and
- * return -1; commands print it once, prefixed with their name. */
+ * return; they never print. Programs print at their edge: the command
+ * dispatcher, the start-up of the daemon and of the helper. */
 void x2go_seterr(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 const char *x2go_err(void);
 
 /* The running command's name, used as the prefix of error lines. */
 void x2go_set_progname(const char *name);
 const char *x2go_progname(void);
-/* Print "<prog>: <message>\n" to stderr. */
+/* Print "<prog>: <message>\n" to stderr (at that edge only). */
 void x2go_complain(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* snprintf that fails (returns -1, sets the error) on truncation. */

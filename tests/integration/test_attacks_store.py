@@ -2,6 +2,7 @@
 store server (x2go-stored): each test performs the attack and asserts the
 secure outcome. The full-disk test runs a private instance of the server on
 a small tmpfs in its own mount namespace."""
+import contextlib
 import os
 import signal
 import socket
@@ -186,10 +187,8 @@ def test_sigstop_and_flood_cannot_stall_other_users():
         finally:
             att.wait(30)
             for p in _pids_of(USER_B):
-                try:
+                with contextlib.suppress(OSError):
                     os.kill(p, signal.SIGCONT)
-                except OSError:
-                    pass
         _drop_rows(USER_A)
 
 

@@ -5,15 +5,12 @@ a small tmpfs in its own mount namespace."""
 import contextlib
 import os
 import signal
-import socket
 import subprocess
-import sys
 import time
 
-from itlib import (DB, DBDIR, HELPER, HOST, RUNUSER, SERVER_CONF, STORED, USER_A, USER_B,
-                   Sessions, check, eq, lines_of, ok, replaced_file, run, sql)
+from itlib import (HELPER, HOST, RUNUSER, SERVER_CONF, STORED, USER_A, USER_B, Sessions, check,
+                   eq, ok, replaced_file, run, sql)
 
-SOCK = '/run/x2go/store.sock'
 CAP = 32  # X2GO_USER_ROWS_MAX
 BOUND = 5.0  # seconds any other user's request may take while under attack
 

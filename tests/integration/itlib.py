@@ -368,7 +368,7 @@ class PrivateDB:
             pre.append('--uts')
             script += 'hostname "$1" || exit 99; shift; '
             args.append(host)
-        script += '"$@"; rc=$?; kill $(cat /run/x2go/stored.pid); exit $rc'
+        script += '"$@"; rc=$?; kill $(cat /run/x2go/stored.pid) 2>/dev/null; exit $rc'
         p = subprocess.run(pre + ['/bin/sh', '-c', script] + args + inner,
                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                            stderr=subprocess.PIPE, env=env or ENV, timeout=timeout)

@@ -30,13 +30,14 @@ if [ $deps = 1 ]; then
         sqlite3 psmisc procps iproute2 bash
 fi
 
-# The service: under systemd the package (re)starts it; otherwise its init
-# script is run here (a container has no init to do it).
+# The services (store server, clean-up daemon): under systemd the package
+# (re)starts them; otherwise the init script is run here (a container has no
+# init to do it).
 # Descriptors 3-9 are closed first: a daemon must not keep a lock or pipe
 # of whatever runs this script.
 restart_daemon() {
     if [ -d /run/systemd/system ]; then
-        systemctl restart x2goserver.service
+        systemctl restart x2go-stored.service x2goserver.service
     else
         (exec 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- && /etc/init.d/x2goserver restart >/dev/null)
     fi

@@ -74,7 +74,7 @@ done <tests/package/reference-commands.txt
 # A manual page for every command (and the daemon, the agent link and the
 # configuration file) that man renders without a warning.
 bad=
-for name in "${commands[@]}" x2gocleansessions x2goagent x2goserver.conf; do
+for name in "${commands[@]}" x2gocleansessions x2go-stored x2goagent x2goserver.conf; do
     page=$(ls "$tree"/usr/share/man/man[158]/"$name".[158]* 2>/dev/null | head -n 1)
     if [ -z "$page" ]; then bad="$bad $name(no page)"; continue; fi
     warn=$(MANWIDTH=80 man --warnings -l "$page" 2>&1 >/dev/null)
@@ -101,9 +101,12 @@ installed() { dpkg-query -W -f '${Status} ${Version}' x2goserver-c 2>/dev/null; 
 check "install $version" dpkg -i --force-confdef --force-confold "$deb1"
 [ "$(installed)" = "install ok installed $version" ] && pass "dpkg: installed $version" ||
     fail "dpkg: $(installed)"
-mode=$(stat -c '%U:%G %a' /usr/lib/x2go/x2go-sqlite-helper 2>/dev/null)
-[ ! -e /usr/lib/x2go/x2go-sqlite-helper ] || [ "$mode" = "root:x2gouser 2755" ] &&
-    pass "set-id mode through dpkg-statoverride" || fail "helper mode $mode"
+# Set-id files: exactly those with a statoverride, root:x2gouser 2755.
+setid=$(find /usr/lib/x2go /usr/bin /usr/sbin -xdev -type f -perm /6000 -name 'x2go*' | sort)
+over=$(dpkg-statoverride --list '/usr/lib/x2go/*' | awk '{print $4}' | sort)
+bad=$(dpkg-statoverride --list '/usr/lib/x2go/*' | awk '$1 != "root" || $2 != "x2gouser" || $3 != "2755"')
+[ "$setid" = "$over" ] && [ -z "$bad" ] && pass "set-id files: ${over:-none}" ||
+    fail "set-id files: found '$setid', overrides '$over' $bad"
 check "database created" test -s /var/lib/x2go/x2go_sessions
 check "x2golistsessions works" /usr/bin/x2golistsessions
 # Log entries reach journald with the session id and user as fields.
@@ -118,24 +121,29 @@ unshare -m --propagation private sh -c \
 
 # The service without systemd: the init script starts and stops the daemon
 # (a daemon must not inherit this script's descriptors, the lock included).
-daemon_runs() {
+daemon_runs() { # pid...: one of them is the clean-up daemon or the store server
     local p
-    for p in /proc/[0-9]*; do
-        case $(readlink "$p/exe" 2>/dev/null) in /usr/sbin/x2gocleansessions*) return 0 ;; esac
+    for p in "$@"; do
+        case $(readlink "/proc/$p/exe" 2>/dev/null) in
+        /usr/sbin/x2gocleansessions* | /usr/lib/x2go/x2go-stored*) return 0 ;;
+        esac
     done
     return 1
 }
 initd() { (exec 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- && /etc/init.d/x2goserver "$1" >/dev/null); }
+started=
 if [ ! -d /run/systemd/system ]; then
     initd restart
     sleep 0.5
-    daemon_runs && pass "init script starts the daemon" || fail "init script start"
+    started=$(cat /run/x2go/stored.pid /run/x2goserver.pid 2>/dev/null | tr '\n' ' ')
+    [ "$(echo $started | wc -w)" = 2 ] && daemon_runs $started &&
+        pass "init script starts the daemons ($started)" || fail "init script start: '$started'"
 fi
 # Removal stops it (invoke-rc.d), unless policy-rc.d forbids service
 # actions on this machine (containers): then the init script's stop.
 policy=0
 [ -x /usr/sbin/policy-rc.d ] && { /usr/sbin/policy-rc.d x2goserver stop >/dev/null 2>&1; policy=$?; }
-if [ "$policy" = 101 ] && daemon_runs; then
+if [ "$policy" = 101 ] && daemon_runs $started; then
     echo "     policy-rc.d forbids service actions here: the init script stops the daemon"
     initd stop
 fi
@@ -153,7 +161,7 @@ check "remove keeps the configuration" test -s /etc/x2go/x2goserver.conf
 check "remove keeps the database" test -s /var/lib/x2go/x2go_sessions
 dpkg-statoverride --list '/usr/lib/x2go/*' | grep -q . && fail "statoverride left after remove" ||
     pass "statoverride removed"
-daemon_runs && fail "daemon still runs after remove" || pass "the daemon is stopped"
+daemon_runs $started && fail "a daemon still runs after remove" || pass "the daemons are stopped"
 check "purge" dpkg -P x2goserver-c
 leftover=
 for f in "${files[@]}" /var/lib/x2go /etc/x2go/x2gosql/passwords; do

@@ -1,0 +1,339 @@
+/* x2gogetapps: the published-applications menu (spec 2.5). Entries come
+ * from the .desktop files of the system, per-user and own application
+ * dirs; icons are sent as PNG. Icons in other formats are converted by the
+ * separate x2goiconpng program (it links the image libraries this binary
+ * must not load) into a per-user cache keyed by the source file's
+ * identity, so a menu query normally converts nothing. A file that cannot
+ * be used is skipped and logged; stderr stays empty (a client takes any
+ * stderr as a failed query). */
+#include "appfiles.h"
+#include "cmd.h"
+#include "desktop.h"
+#include "log.h"
+#include "util.h"
+#include "x2go-config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <pwd.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_FILES 5000
+#define HELPER X2GO_LIBEXECDIR "/x2goiconpng"
+#define HELPER_TIMEOUT_MS 20000
+
+struct icon {
+    unsigned char *data;
+    size_t len;
+    char *src;           /* a source to convert, until converted */
+    char name[24];       /* its cache file name */
+};
+
+struct entry {
+    unsigned char *buf;
+    struct x2go_desktop d;
+    struct icon *icons;  /* one per item (used by ICON items) */
+};
+
+struct apps {
+    uid_t uid;
+    struct entry *ents;
+    int n, cap, nmiss;
+    char cache[PATH_MAX];
+    bool tmpcache;
+};
+
+static void skip(const char *path, const char *why)
+{
+    char esc[600];
+    x2go_log(LOG_INFO, "skipping %s: %s", x2go_log_escape(path, esc, sizeof esc), why);
+}
+
+static bool is_exe(const char *p)
+{
+    struct stat st;
+    return stat(p, &st) == 0 && S_ISREG(st.st_mode) && access(p, X_OK) == 0;
+}
+
+/* TryExec: the entry is shown only when its program is installed. */
+static bool tryexec_ok(const char *v)
+{
+    if (strchr(v, '/'))
+        return is_exe(v);
+    const char *path = getenv("PATH");
+    char dir[PATH_MAX], full[PATH_MAX];
+    for (const char *p = path && *path ? path : "/usr/local/bin:/usr/bin:/bin"; *p;) {
+        size_t n = strcspn(p, ":");
+        if (n && n < sizeof dir) {
+            memcpy(dir, p, n);
+            dir[n] = '\0';
+            if (x2go_fmt(full, sizeof full, "%s/%s", dir, v) >= 0 && is_exe(full))
+                return true;
+        }
+        p += n + (p[n] == ':');
+    }
+    return false;
+}
+
+static const unsigned char png_sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+
+/* Find and load one icon; a non-PNG one comes from the cache or is
+ * queued for conversion. */
+static void load_icon(struct apps *a, const char *buf, const struct x2go_desktop_item *it,
+                      struct icon *ic)
+{
+    char name[PATH_MAX], cand[PATH_MAX + 64];
+    struct stat st;
+    if (x2go_desktop_icon_name(buf, it, name, sizeof name) < 0)
+        return;
+    int r;
+    for (int i = 0; (r = x2go_icon_candidate(name, it->line_has_dot, i, cand, sizeof cand));
+         i++)
+        if (r > 0 && stat(cand, &st) == 0)
+            break;
+    if (r <= 0)
+        return;
+    ic->data = x2go_read_trusted(cand, X2GO_ICON_MAX_BYTES, a->uid, &ic->len, &st);
+    if (!ic->data) {
+        skip(cand, x2go_err());
+        return;
+    }
+    if (ic->len >= 8 && !memcmp(ic->data, png_sig, 8))
+        return;
+    free(ic->data);
+    ic->data = NULL;
+    x2go_icon_cache_name(cand, &st, ic->name);
+    char cached[PATH_MAX + 32];
+    if (x2go_fmt(cached, sizeof cached, "%s/%s", a->cache, ic->name) < 0)
+        return;
+    ic->data = x2go_read_trusted(cached, X2GO_ICON_MAX_BYTES, a->uid, &ic->len, NULL);
+    if (!ic->data && (ic->src = strdup(cand)))
+        a->nmiss++;
+}
+
+static void add_file(struct apps *a, const char *path)
+{
+    size_t len;
+    unsigned char *buf = x2go_read_trusted(path, X2GO_DESKTOP_MAX_BYTES, a->uid, &len, NULL);
+    if (!buf) {
+        skip(path, x2go_err());
+        return;
+    }
+    if (a->n == a->cap) {
+        a->cap = a->cap ? a->cap * 2 : 64;
+        struct entry *ne = realloc(a->ents, (size_t)a->cap * sizeof *ne);
+        if (!ne)
+            abort();
+        a->ents = ne;
+    }
+    struct entry *e = &a->ents[a->n];
+    char tx[PATH_MAX];
+    if (x2go_desktop_parse((char *)buf, len, &e->d) < 0) {
+        skip(path, x2go_err());
+    } else if (e->d.hidden) {
+        /* NoDisplay/Hidden: not in the menu, nothing to say */
+    } else if (e->d.has_tryexec && e->d.tryexec_len < sizeof tx &&
+               (memcpy(tx, buf + e->d.tryexec_off, e->d.tryexec_len),
+                tx[e->d.tryexec_len] = '\0', !tryexec_ok(tx))) {
+        /* TryExec names a program that is not installed */
+    } else {
+        e->buf = buf;
+        e->icons = calloc((size_t)e->d.nitems + 1, sizeof *e->icons);
+        if (!e->icons)
+            abort();
+        for (int i = 0; i < e->d.nitems; i++)
+            if (e->d.items[i].kind == X2GO_DESKTOP_ICON)
+                load_icon(a, (char *)buf, &e->d.items[i], &e->icons[i]);
+        a->n++;
+        return;
+    }
+    free(buf);
+}
+
+static bool is_dir(const char *p)
+{
+    struct stat st;
+    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* A base dir: itself and each immediate subdirectory, in readdir order. */
+static void scan_base(struct apps *a, const char *base)
+{
+    DIR *bd = opendir(base);
+    if (!bd)
+        return;
+    struct dirent *sub, *f;
+    char dir[PATH_MAX], path[PATH_MAX];
+    while ((sub = readdir(bd))) {
+        if (!strcmp(sub->d_name, "..") ||
+            x2go_fmt(dir, sizeof dir, "%s/%s", base, sub->d_name) < 0 || !is_dir(dir))
+            continue;
+        DIR *d = opendir(dir);
+        if (!d)
+            continue;
+        while ((f = readdir(d)) && a->n < MAX_FILES)
+            if (x2go_desktop_name_matches(f->d_name) &&
+                x2go_fmt(path, sizeof path, "%s/%s", dir, f->d_name) >= 0)
+                add_file(a, path);
+        closedir(d);
+    }
+    closedir(bd);
+}
+
+/* A directory of ours: created 0700, refused when it is a link or
+ * belongs to someone else. */
+static int own_dir(const char *p, uid_t uid)
+{
+    struct stat st;
+    if (mkdir(p, 0700) < 0 && errno != EEXIST)
+        return -1;
+    return lstat(p, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == uid ? 0 : -1;
+}
+
+static void setup_cache(struct apps *a, const char *home)
+{
+    static const char *const parts[] = {"/.x2go", "/.x2go/cache", "/.x2go/cache/icons"};
+    int ok = home && *home == '/';
+    for (size_t i = 0; ok && i < X2GO_ARRAY_LEN(parts); i++)
+        ok = x2go_fmt(a->cache, sizeof a->cache, "%s%s", home, parts[i]) >= 0 &&
+             own_dir(a->cache, a->uid) == 0;
+    if (ok)
+        return;
+    /* No usable cache: convert into a private temporary dir instead. */
+    snprintf(a->cache, sizeof a->cache, "/tmp/x2gogetapps-XXXXXX");
+    a->tmpcache = mkdtemp(a->cache) != NULL;
+    if (!a->tmpcache)
+        a->cache[0] = '\0';
+}
+
+static void wait_bounded(pid_t pid)
+{
+    struct timespec d = {0, 2000000};
+    for (int waited = 0;; waited += 2) {
+        int st;
+        pid_t r = waitpid(pid, &st, WNOHANG);
+        if (r == pid || (r < 0 && errno != EINTR))
+            return;
+        if (waited >= HELPER_TIMEOUT_MS) {
+            x2go_log(LOG_WARNING, "icon conversion took too long, stopped");
+            kill(pid, SIGKILL);
+            waitpid(pid, &st, 0);
+            return;
+        }
+        nanosleep(&d, NULL);
+    }
+}
+
+/* One run of the converter for every icon missing from the cache. */
+static void convert(struct apps *a)
+{
+    if (!a->nmiss || !a->cache[0])
+        return;
+    char **argv = calloc((size_t)a->nmiss * 2 + 4, sizeof *argv);
+    if (!argv)
+        abort();
+    int n = 0;
+    argv[n++] = "x2goiconpng";
+    argv[n++] = a->cache;
+    for (int e = 0; e < a->n; e++)
+        for (int i = 0; i < a->ents[e].d.nitems; i++)
+            if (a->ents[e].icons[i].src) {
+                argv[n++] = a->ents[e].icons[i].src;
+                argv[n++] = a->ents[e].icons[i].name;
+            }
+    char *envp[] = {"PATH=/usr/bin:/bin", NULL};
+    pid_t pid;
+    int rc = posix_spawn(&pid, HELPER, NULL, NULL, argv, envp);
+    free(argv);
+    if (rc != 0) {
+        x2go_log(LOG_WARNING, "cannot run %s: %s", HELPER, strerror(rc));
+        return;
+    }
+    wait_bounded(pid);
+    char cached[PATH_MAX + 32];
+    for (int e = 0; e < a->n; e++)
+        for (int i = 0; i < a->ents[e].d.nitems; i++) {
+            struct icon *ic = &a->ents[e].icons[i];
+            if (ic->src && x2go_fmt(cached, sizeof cached, "%s/%s", a->cache, ic->name) >= 0)
+                ic->data = x2go_read_trusted(cached, X2GO_ICON_MAX_BYTES, a->uid, &ic->len,
+                                             NULL);
+        }
+}
+
+static bool used(const struct apps *a, const char *name)
+{
+    for (int e = 0; e < a->n; e++)
+        for (int i = 0; i < a->ents[e].d.nitems; i++)
+            if (a->ents[e].icons[i].name[0] && !strcmp(a->ents[e].icons[i].name, name))
+                return true;
+    return false;
+}
+
+/* Drop converted icons no entry uses any more (the cache stays as small
+ * as the menu); a temporary cache goes altogether. */
+static void prune(const struct apps *a)
+{
+    DIR *d = a->cache[0] ? opendir(a->cache) : NULL;
+    struct dirent *f;
+    char p[PATH_MAX + 300];
+    while (d && (f = readdir(d))) {
+        size_t l = strlen(f->d_name);
+        if (l == 20 && !strcmp(f->d_name + 16, ".png") && (a->tmpcache || !used(a, f->d_name)) &&
+            x2go_fmt(p, sizeof p, "%s/%s", a->cache, f->d_name) >= 0)
+            unlink(p);
+    }
+    if (d)
+        closedir(d);
+    if (a->tmpcache)
+        rmdir(a->cache);
+}
+
+static const unsigned char *icon_of(int item, size_t *len, void *ctx)
+{
+    struct icon *ic = &((struct entry *)ctx)->icons[item];
+    *len = ic->len;
+    return ic->data;
+}
+
+static int run_getapps(int argc, char **argv, FILE *out)
+{
+    (void)argc;
+    (void)argv;
+    struct apps a = {.uid = getuid()};
+    struct passwd *pw = getpwuid(a.uid);
+    if (!pw) {
+        x2go_seterr("no passwd entry for uid %u", (unsigned)a.uid);
+        return x2go_cmd_error(1);
+    }
+    setup_cache(&a, pw->pw_dir);
+    char dir[PATH_MAX];
+    const char *sys = X2GO_CONFDIR "/applications";
+    scan_base(&a, is_dir(sys) ? sys : "/usr/share/applications");
+    if (x2go_fmt(dir, sizeof dir, "%s/applications-per-user/%s", X2GO_CONFDIR, pw->pw_name) >= 0)
+        scan_base(&a, dir);
+    if (x2go_fmt(dir, sizeof dir, "%s/.x2go/applications", pw->pw_dir) >= 0)
+        scan_base(&a, dir);
+    convert(&a);
+    for (int e = 0; e < a.n; e++)
+        x2go_desktop_print(out, (char *)a.ents[e].buf, &a.ents[e].d, icon_of, &a.ents[e]);
+    prune(&a);
+    for (int e = 0; e < a.n; e++) {
+        for (int i = 0; i < a.ents[e].d.nitems; i++) {
+            free(a.ents[e].icons[i].data);
+            free(a.ents[e].icons[i].src);
+        }
+        free(a.ents[e].icons);
+        free(a.ents[e].buf);
+    }
+    free(a.ents);
+    return 0;
+}
+
+X2GO_COMMAND(getapps, "x2gogetapps", X2GO_BIN, "", 0, -1, 0, run_getapps);

@@ -15,6 +15,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <pwd.h>
 #include <signal.h>
@@ -249,8 +250,16 @@ static void convert(struct apps *a)
                 argv[n++] = a->ents[e].icons[i].name;
             }
     char *envp[] = {"PATH=/usr/bin:/bin", NULL};
+    /* Whatever the libraries print must not reach the client (any stderr
+     * is a failed query to it). */
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
     pid_t pid;
-    int rc = posix_spawn(&pid, HELPER, NULL, NULL, argv, envp);
+    int rc = posix_spawn(&pid, HELPER, &fa, NULL, argv, envp);
+    posix_spawn_file_actions_destroy(&fa);
     free(argv);
     if (rc != 0) {
         x2go_log(LOG_WARNING, "cannot run %s: %s", HELPER, strerror(rc));

@@ -181,19 +181,22 @@ static void test_agent_conf(void **state)
     assert_int_equal(c.nargs, 4);
     assert_string_equal(c.args[1], "GLX");
 
-    /* Shell code is refused, not run. */
-    FILE *f = fopen(path, "w");
-    fputs("X2GO_NXAGENT_DEFAULT_OPTIONS=\"$(touch /tmp/pwned)\"\n", f);
-    fclose(f);
+    /* Shell code is refused, not run: the built-in defaults are used. */
+    const char *bad[] = {"X2GO_NXAGENT_DEFAULT_OPTIONS=\"$(touch /tmp/pwned)\"\n",
+                         "rm -rf /\n", "X2GO_NXOPTIONS=\"a:b\"\n"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        FILE *f = fopen(path, "w");
+        fputs(bad[i], f);
+        fclose(f);
+        assert_int_equal(x2go_agent_conf_load(path, &c), 1);
+        assert_int_equal(c.nargs, 4);
+        assert_string_equal(c.args[1], "GLX");
+        assert_string_equal(c.nxoptions, "");
+    }
+    /* A bad value in the environment is the caller's error. */
+    setenv("X2GO_NXAGENT_OPTIONS", "-dpi\x01", 1);
     assert_int_equal(x2go_agent_conf_load(path, &c), -1);
-    f = fopen(path, "w");
-    fputs("rm -rf /\n", f);
-    fclose(f);
-    assert_int_equal(x2go_agent_conf_load(path, &c), -1);
-    f = fopen(path, "w");
-    fputs("X2GO_NXOPTIONS=\"a:b\"\n", f);
-    fclose(f);
-    assert_int_equal(x2go_agent_conf_load(path, &c), -1);
+    unsetenv("X2GO_NXAGENT_OPTIONS");
     unlink(path);
 }
 

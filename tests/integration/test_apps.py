@@ -16,7 +16,6 @@ from itlib import USER_A, USER_B, check, eq, ok, run
 
 GETAPPS = '/usr/bin/x2gogetapps'
 HOME_A = pwd.getpwnam(USER_A).pw_dir
-HOME_B = pwd.getpwnam(USER_B).pw_dir
 APPDIR = HOME_A + '/.x2go/applications'
 PERUSER = '/etc/x2go/applications-per-user/' + USER_A
 CACHE = HOME_A + '/.x2go/cache/icons'
@@ -144,8 +143,10 @@ def test_getapps_icon_cache():
 
 
 def test_getapps_hostile_files():
-    secret = HOME_B + '/x2goit-secret.png'
-    stolen = HOME_B + '/x2goit-stolen.desktop'
+    # world-readable files of another user in a dir everyone may enter:
+    # only the owner check keeps them out
+    secret = '/tmp/x2goit-secret-%d.png' % os.getpid()
+    stolen = '/tmp/x2goit-stolen-%d.desktop' % os.getpid()
     with open(secret, 'wb') as f:
         f.write(fx.png(4, 4, seed=9) + b'X2GOIT-SECRET')
     with open(stolen, 'w') as f:

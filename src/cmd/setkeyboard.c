@@ -54,12 +54,17 @@ static int setxkbmap(const char *const args[], int n)
     return 0;
 }
 
-/* Wait until the agent has written the file; 1 when it is there. */
+/* Wait until the agent has written the file: 1 when it is there, 0 when
+ * it never came, -1 (error set) for something that is not a file. */
 static int wait_file(const char *path)
 {
     struct stat st;
     for (int waited = 0; waited < WAIT_MS; waited += POLL_MS) {
-        if (lstat(path, &st) == 0 && S_ISREG(st.st_mode)) {
+        if (lstat(path, &st) == 0) {
+            if (!S_ISREG(st.st_mode)) {
+                x2go_seterr("%s is not a regular file", path);
+                return -1;
+            }
             sleep_ms(POLL_MS); /* let the agent finish writing it */
             return 1;
         }
@@ -117,7 +122,10 @@ static int run_setkeyboard(int argc, char **argv, FILE *out)
             x2go_log(LOG_WARNING, "cannot remove %s: %s", path, strerror(errno));
         return 0;
     }
-    if (!wait_file(path)) {
+    int w = wait_file(path);
+    if (w < 0)
+        return x2go_cmd_error(1);
+    if (w == 0) {
         x2go_log(LOG_WARNING, "%s did not appear within 30s after agent startup", path);
         return 0;
     }

@@ -4,9 +4,12 @@ odd ones the reference's reader still gives a defined output for. Icons
 are made here (PNG written with zlib, SVG and XPM as text) and placed in
 the system icon dirs under names no package uses."""
 
+import contextlib
 import os
 import random
 import struct
+import subprocess
+import time
 import zlib
 
 PIXMAPS = '/usr/share/pixmaps'
@@ -105,3 +108,21 @@ def write_icons():
             f.write(data)
         paths.append(path)
     return paths
+
+
+@contextlib.contextmanager
+def user_xvfb(user, display, args=()):
+    """Xvfb of user on display (extra args such as -auth), until the block
+    ends; yields once its socket is there."""
+    x = subprocess.Popen(['/usr/sbin/runuser', '-u', user, '--', 'Xvfb', ':%d' % display,
+                          '-nolisten', 'tcp', '-screen', '0', '320x200x24'] + list(args),
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 15
+        while not os.path.exists('/tmp/.X11-unix/X%d' % display) and time.time() < deadline:
+            time.sleep(0.1)
+        time.sleep(0.3)
+        yield x
+    finally:
+        x.terminate()
+        x.wait()

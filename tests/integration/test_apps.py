@@ -198,8 +198,10 @@ def test_getapps_hostile_files():
           "another user's file in the output")
 
 
-def test_getapps_feature():
-    r = ok(run(['/usr/bin/x2gofeature', 'X2GO_PUBLISHED_APPLICATIONS'], user=USER_A))
-    eq(r.out, b'ok\n', 'X2GO_PUBLISHED_APPLICATIONS')
-    r = ok(run(['/usr/bin/x2gofeaturelist'], user=USER_A))
-    check(b'X2GO_PUBLISHED_APPLICATIONS\n' in r.out, 'feature listed')
+def test_getapps_features():
+    names = ('X2GO_LIST_DESKTOPS', 'X2GO_PUBLISHED_APPLICATIONS', 'X2GO_SET_KEYBOARD')
+    for n in names:
+        eq(ok(run(['/usr/bin/x2gofeature', n], user=USER_A)).out, b'ok\n', n)
+    listed = ok(run(['/usr/bin/x2gofeaturelist'], user=USER_A)).out.decode().splitlines()
+    # in the reference's order
+    eq([n for n in listed if n in names], list(names), 'features listed')

@@ -83,6 +83,82 @@ static bool tryexec_ok(const char *v)
     return false;
 }
 
+/* The icon dirs' listings, read once: most candidate names do not exist,
+ * and a lookup in memory costs far less than a failing stat(). */
+struct dirlist {
+    char path[PATH_MAX];
+    char **names; /* each with its d_type in front */
+    size_t n;
+};
+
+static struct dirlist dirlists[64];
+static int ndirlists;
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a + 1, *(char *const *)b + 1);
+}
+
+static struct dirlist *listing(const char *dir, size_t len)
+{
+    for (int i = 0; i < ndirlists; i++)
+        if (strlen(dirlists[i].path) == len && !strncmp(dirlists[i].path, dir, len))
+            return &dirlists[i];
+    if (ndirlists == (int)X2GO_ARRAY_LEN(dirlists) || len >= PATH_MAX)
+        return NULL;
+    struct dirlist *l = &dirlists[ndirlists++];
+    memcpy(l->path, dir, len);
+    l->path[len] = '\0';
+    DIR *d = opendir(l->path);
+    struct dirent *e;
+    size_t cap = 0;
+    while (d && (e = readdir(d))) {
+        if (l->n == cap) {
+            cap = cap ? cap * 2 : 64;
+            l->names = realloc(l->names, cap * sizeof *l->names);
+            if (!l->names)
+                abort();
+        }
+        char *n = malloc(strlen(e->d_name) + 2);
+        if (!n)
+            abort();
+        n[0] = (char)e->d_type;
+        strcpy(n + 1, e->d_name);
+        l->names[l->n++] = n;
+    }
+    if (d)
+        closedir(d);
+    qsort(l->names, l->n, sizeof *l->names, by_name);
+    return l;
+}
+
+/* The candidate exists (following links, as the reference's -e does). */
+static bool exists(const char *cand, bool in_icon_dirs)
+{
+    struct stat st;
+    const char *slash = strrchr(cand, '/');
+    if (in_icon_dirs && slash) {
+        struct dirlist *l = listing(cand, (size_t)(slash - cand));
+        const char *key = slash; /* by_name skips the first character */
+        char *const *hit = l ? bsearch(&key, l->names, l->n, sizeof *l->names, by_name) : NULL;
+        if (l && !hit)
+            return false;
+        if (hit && (*hit)[0] == DT_REG)
+            return true; /* only links and unknown types need a stat */
+    }
+    return stat(cand, &st) == 0;
+}
+
+static void free_listings(void)
+{
+    for (int i = 0; i < ndirlists; i++) {
+        for (size_t j = 0; j < dirlists[i].n; j++)
+            free(dirlists[i].names[j]);
+        free(dirlists[i].names);
+    }
+    ndirlists = 0;
+}
+
 static const unsigned char png_sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
 
 /* Find and load one icon; a non-PNG one comes from the cache or is
@@ -95,9 +171,10 @@ static void load_icon(struct apps *a, const char *buf, const struct x2go_desktop
     if (x2go_desktop_icon_name(buf, it, name, sizeof name) < 0)
         return;
     int r;
+    bool in_dirs = !strchr(name, '/');
     for (int i = 0; (r = x2go_icon_candidate(name, it->line_has_dot, i, cand, sizeof cand));
          i++)
-        if (r > 0 && stat(cand, &st) == 0)
+        if (r > 0 && exists(cand, in_dirs))
             break;
     if (r <= 0)
         return;
@@ -164,6 +241,14 @@ static bool is_dir(const char *p)
     return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+/* An entry of a base dir is a dir to scan (-d: links followed). */
+static bool entry_is_dir(const struct dirent *e, const char *path)
+{
+    if (e->d_type == DT_DIR)
+        return true;
+    return (e->d_type == DT_LNK || e->d_type == DT_UNKNOWN) && is_dir(path);
+}
+
 /* A base dir: itself and each immediate subdirectory, in readdir order. */
 static void scan_base(struct apps *a, const char *base)
 {
@@ -174,7 +259,8 @@ static void scan_base(struct apps *a, const char *base)
     char dir[PATH_MAX], path[PATH_MAX];
     while ((sub = readdir(bd))) {
         if (!strcmp(sub->d_name, "..") ||
-            x2go_fmt(dir, sizeof dir, "%s/%s", base, sub->d_name) < 0 || !is_dir(dir))
+            x2go_fmt(dir, sizeof dir, "%s/%s", base, sub->d_name) < 0 ||
+            !entry_is_dir(sub, dir))
             continue;
         DIR *d = opendir(dir);
         if (!d)
@@ -342,6 +428,7 @@ static int run_getapps(int argc, char **argv, FILE *out)
         free(a.ents[e].buf);
     }
     free(a.ents);
+    free_listings();
     return 0;
 }
 

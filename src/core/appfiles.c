@@ -28,17 +28,17 @@ unsigned char *x2go_read_trusted(const char *path, size_t max, uid_t uid, size_t
         why = "too large";
     unsigned char *buf = why ? NULL : malloc((size_t)sb.st_size + 2);
     size_t got = 0;
-    while (buf && !why) {
-        /* Read one byte more than stat said, to notice a growing file. */
-        ssize_t n = read(fd, buf + got, (size_t)sb.st_size + 1 - got);
+    /* What stat said, no more: a file that grows meanwhile is cut there. */
+    while (buf && !why && got < (size_t)sb.st_size) {
+        ssize_t n = read(fd, buf + got, (size_t)sb.st_size - got);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0)
             why = strerror(errno);
         else if (n == 0)
             break;
-        else if ((got += (size_t)n) > (size_t)sb.st_size)
-            why = "changed while being read";
+        else
+            got += (size_t)n;
     }
     close(fd);
     if (why || !buf) {

@@ -3,11 +3,14 @@
  * dirs; icons are sent as PNG. Icons in other formats are converted by the
  * separate x2goiconpng program (it links the image libraries this binary
  * must not load) into a per-user cache keyed by the source file's
- * identity, so a menu query normally converts nothing. A file that cannot
+ * identity, so a menu query normally converts nothing. The whole menu is
+ * cached as well, with the identity of every file and dir it was made
+ * from (depcache.h): while none of them changed, it is printed as it is. A file that cannot
  * be used is skipped and logged; stderr stays empty (a client takes any
  * stderr as a failed query). */
 #include "appfiles.h"
 #include "cmd.h"
+#include "depcache.h"
 #include "desktop.h"
 #include "log.h"
 #include "util.h"
@@ -51,6 +54,9 @@ struct apps {
     bool tmpcache;
 };
 
+/* What this run read, for the menu cache. */
+static struct x2go_deps deps;
+
 static void skip(const char *path, const char *why)
 {
     char esc[600];
@@ -60,6 +66,7 @@ static void skip(const char *path, const char *why)
 static bool is_exe(const char *p)
 {
     struct stat st;
+    x2go_deps_stat(&deps, p);
     return stat(p, &st) == 0 && S_ISREG(st.st_mode) && access(p, X_OK) == 0;
 }
 
@@ -109,6 +116,7 @@ static struct dirlist *listing(const char *dir, size_t len)
     struct dirlist *l = &dirlists[ndirlists++];
     memcpy(l->path, dir, len);
     l->path[len] = '\0';
+    x2go_deps_stat(&deps, l->path); /* its mtime: names added or removed */
     DIR *d = opendir(l->path);
     struct dirent *e;
     size_t cap = 0;
@@ -146,6 +154,7 @@ static bool exists(const char *cand, bool in_icon_dirs)
         if (hit && (*hit)[0] == DT_REG)
             return true; /* only links and unknown types need a stat */
     }
+    x2go_deps_stat(&deps, cand);
     return stat(cand, &st) == 0;
 }
 
@@ -180,9 +189,11 @@ static void load_icon(struct apps *a, const char *buf, const struct x2go_desktop
         return;
     ic->data = x2go_read_trusted(cand, X2GO_ICON_MAX_BYTES, a->uid, &ic->len, &st);
     if (!ic->data) {
+        x2go_deps_stat(&deps, cand);
         skip(cand, x2go_err());
         return;
     }
+    x2go_deps_add(&deps, cand, &st);
     if (ic->len >= 8 && !memcmp(ic->data, png_sig, 8))
         return;
     free(ic->data);
@@ -199,11 +210,14 @@ static void load_icon(struct apps *a, const char *buf, const struct x2go_desktop
 static void add_file(struct apps *a, const char *path)
 {
     size_t len;
-    unsigned char *buf = x2go_read_trusted(path, X2GO_DESKTOP_MAX_BYTES, a->uid, &len, NULL);
+    struct stat st;
+    unsigned char *buf = x2go_read_trusted(path, X2GO_DESKTOP_MAX_BYTES, a->uid, &len, &st);
     if (!buf) {
+        x2go_deps_stat(&deps, path);
         skip(path, x2go_err());
         return;
     }
+    x2go_deps_add(&deps, path, &st);
     if (a->n == a->cap) {
         a->cap = a->cap ? a->cap * 2 : 64;
         struct entry *ne = realloc(a->ents, (size_t)a->cap * sizeof *ne);
@@ -252,6 +266,7 @@ static bool entry_is_dir(const struct dirent *e, const char *path)
 /* A base dir: itself and each immediate subdirectory, in readdir order. */
 static void scan_base(struct apps *a, const char *base)
 {
+    x2go_deps_stat(&deps, base);
     DIR *bd = opendir(base);
     if (!bd)
         return;
@@ -262,6 +277,7 @@ static void scan_base(struct apps *a, const char *base)
             x2go_fmt(dir, sizeof dir, "%s/%s", base, sub->d_name) < 0 ||
             !entry_is_dir(sub, dir))
             continue;
+        x2go_deps_stat(&deps, dir);
         DIR *d = opendir(dir);
         if (!d)
             continue;
@@ -397,6 +413,55 @@ static const unsigned char *icon_of(int item, size_t *len, void *ctx)
     return ic->data;
 }
 
+static void free_apps(struct apps *a)
+{
+    for (int e = 0; e < a->n; e++) {
+        for (int i = 0; i < a->ents[e].d.nitems; i++) {
+            free(a->ents[e].icons[i].data);
+            free(a->ents[e].icons[i].src);
+        }
+        free(a->ents[e].icons);
+        free(a->ents[e].buf);
+    }
+    free(a->ents);
+    free_listings();
+}
+
+/* Every icon that needed converting was converted (else the menu is not
+ * cached: the next query tries again). */
+static bool complete(const struct apps *a)
+{
+    for (int e = 0; e < a->n; e++)
+        for (int i = 0; i < a->ents[e].d.nitems; i++)
+            if (a->ents[e].icons[i].src && !a->ents[e].icons[i].data)
+                return false;
+    return true;
+}
+
+/* The menu, freshly made; *len gets its size. */
+static char *make_menu(struct apps *a, const struct passwd *pw, size_t *len)
+{
+    char dir[PATH_MAX], *menu = NULL;
+    const char *sys = X2GO_CONFDIR "/applications";
+    x2go_deps_stat(&deps, sys);
+    scan_base(a, is_dir(sys) ? sys : "/usr/share/applications");
+    if (x2go_fmt(dir, sizeof dir, "%s/applications-per-user/%s", X2GO_CONFDIR, pw->pw_name) >= 0)
+        scan_base(a, dir);
+    if (x2go_fmt(dir, sizeof dir, "%s/.x2go/applications", pw->pw_dir) >= 0)
+        scan_base(a, dir);
+    convert(a);
+    FILE *m = open_memstream(&menu, len);
+    if (!m)
+        abort();
+    for (int e = 0; e < a->n; e++)
+        x2go_desktop_print(m, (char *)a->ents[e].buf, &a->ents[e].d, icon_of, &a->ents[e]);
+    fclose(m);
+    if (!complete(a))
+        deps.broken = true;
+    prune(a);
+    return menu;
+}
+
 static int run_getapps(int argc, char **argv, FILE *out)
 {
     (void)argc;
@@ -408,28 +473,26 @@ static int run_getapps(int argc, char **argv, FILE *out)
         return x2go_cmd_error(1);
     }
     setup_cache(&a, pw->pw_dir);
-    char dir[PATH_MAX];
-    const char *sys = X2GO_CONFDIR "/applications";
-    scan_base(&a, is_dir(sys) ? sys : "/usr/share/applications");
-    if (x2go_fmt(dir, sizeof dir, "%s/applications-per-user/%s", X2GO_CONFDIR, pw->pw_name) >= 0)
-        scan_base(&a, dir);
-    if (x2go_fmt(dir, sizeof dir, "%s/.x2go/applications", pw->pw_dir) >= 0)
-        scan_base(&a, dir);
-    convert(&a);
-    for (int e = 0; e < a.n; e++)
-        x2go_desktop_print(out, (char *)a.ents[e].buf, &a.ents[e].d, icon_of, &a.ents[e]);
-    prune(&a);
-    for (int e = 0; e < a.n; e++) {
-        for (int i = 0; i < a.ents[e].d.nitems; i++) {
-            free(a.ents[e].icons[i].data);
-            free(a.ents[e].icons[i].src);
-        }
-        free(a.ents[e].icons);
-        free(a.ents[e].buf);
+    char key[PATH_MAX * 2], file[PATH_MAX];
+    const char *path = getenv("PATH");
+    /* Everything besides files that the menu depends on. */
+    snprintf(key, sizeof key, "%s %u %s %s PATH=%s", X2GO_VERSION, (unsigned)a.uid,
+             pw->pw_name, pw->pw_dir, path ? path : "");
+    bool cached = !a.tmpcache && a.cache[0] &&
+                  x2go_fmt(file, sizeof file, "%s/.x2go/cache/menu", pw->pw_dir) >= 0;
+    size_t len = 0;
+    char *menu = cached ? x2go_deps_load(file, key, a.uid, &len) : NULL;
+    if (!menu) {
+        x2go_deps_init(&deps, key);
+        menu = make_menu(&a, pw, &len);
+        if (cached && !deps.broken && x2go_deps_save(&deps, file, menu, len) < 0)
+            x2go_log(LOG_INFO, "menu not cached: %s", x2go_err());
+        x2go_deps_free(&deps);
+        free_apps(&a);
     }
-    free(a.ents);
-    free_listings();
+    fwrite(menu, 1, len, out);
+    free(menu);
     return 0;
 }
 
-X2GO_COMMAND(getapps, "x2gogetapps", X2GO_BIN, "", 0, -1, 0, run_getapps);
+X2GO_COMMAND(getapps, "x2gogetapps", X2GO_BIN, "", 0, -1, X2GO_CMD_DIRECT, run_getapps);

@@ -205,3 +205,45 @@ def test_getapps_features():
     listed = ok(run(['/usr/bin/x2gofeaturelist'], user=USER_A)).out.decode().splitlines()
     # in the reference's order
     eq([n for n in listed if n in names], list(names), 'features listed')
+
+
+def _fresh_equals_cached(what):
+    """The (possibly cached) answer equals one made from scratch."""
+    cached = getapps()
+    os.unlink(HOME_A + '/.x2go/cache/menu')
+    eq(getapps(), cached, 'cached menu after %s' % what)
+    check(os.path.exists(HOME_A + '/.x2go/cache/menu'), 'menu cache written')
+    return cached
+
+
+def test_getapps_menu_cache_follows_changes():
+    earlier = '/usr/share/icons/hicolor/22x22/apps/%s.png' % fx.PNG_NAME
+    a = pwd.getpwnam(USER_A)
+    with fixture():
+        _fresh_equals_cached('the first run')
+        with open(APPDIR + '/editor.desktop') as f:
+            text = f.read()
+        with open(APPDIR + '/editor.desktop', 'w') as f:
+            f.write(text.replace('Name=Editor\n', 'Name=Edited\n'))
+        check(named(_fresh_equals_cached('an edit'), b'Edited'), 'edit not seen')
+        # into a dir that exists: only that dir's own mtime tells
+        with open(APPDIR + '/sub/added.desktop', 'w') as f:
+            f.write('[Desktop Entry]\nName=Added\n')
+        os.chown(APPDIR + '/sub/added.desktop', a.pw_uid, a.pw_gid)
+        check(named(_fresh_equals_cached('a new file'), b'Added'), 'new file not seen')
+        os.unlink(APPDIR + '/sub/added.desktop')
+        check(not any(b'Name=Added' in b for b in _fresh_equals_cached('a removal')),
+              'removed file still listed')
+        # an icon of the same name in a dir searched earlier wins now
+        other = fx.png(6, 6, seed=7)
+        try:
+            os.makedirs(os.path.dirname(earlier), exist_ok=True)
+            with open(earlier, 'wb') as f:
+                f.write(other)
+            eq(icon_of(named(_fresh_equals_cached('a new icon'), b'Edited')), other,
+               'icon from the earlier dir')
+        finally:
+            os.unlink(earlier)
+        small = fx.icons()['%s/%s.png' % (fx.PIXMAPS, fx.PNG_NAME)]
+        eq(icon_of(named(_fresh_equals_cached('the icon removed'), b'Edited')), small,
+           'icon back from pixmaps')

@@ -136,7 +136,8 @@ static struct dirlist *listing(const char *dir, size_t len)
     }
     if (d)
         closedir(d);
-    qsort(l->names, l->n, sizeof *l->names, by_name);
+    if (l->n)
+        qsort(l->names, l->n, sizeof *l->names, by_name);
     return l;
 }
 
@@ -148,7 +149,8 @@ static bool exists(const char *cand, bool in_icon_dirs)
     if (in_icon_dirs && slash) {
         struct dirlist *l = listing(cand, (size_t)(slash - cand));
         const char *key = slash; /* by_name skips the first character */
-        char *const *hit = l ? bsearch(&key, l->names, l->n, sizeof *l->names, by_name) : NULL;
+        char *const *hit =
+            l && l->n ? bsearch(&key, l->names, l->n, sizeof *l->names, by_name) : NULL;
         if (l && !hit)
             return false;
         if (hit && (*hit)[0] == DT_REG)

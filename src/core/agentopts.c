@@ -76,7 +76,29 @@ bool x2go_valid_kbtype(const char *s)
     if (!strcmp(s, "auto"))
         return true;
     const char *slash = strchr(s, '/');
-    return slash && kb_part(s, (size_t)(slash - s)) && kb_part(slash + 1, strlen(slash + 1));
+    if (!slash || !kb_part(s, (size_t)(slash - s)))
+        return false;
+    /* one layout, or several: de,us (each may carry a variant: de(neo)) */
+    for (const char *p = slash + 1;;) {
+        size_t n = strcspn(p, ",");
+        if (!kb_part(p, n))
+            return false;
+        if (!p[n])
+            return true;
+        p += n + 1;
+    }
+}
+
+/* The options file is split on commas: only the first layout of a list
+ * fits into its kbtype key (the agent takes model/layout from it). */
+static const char *kbtype_key(const char *kbtype, char *buf, size_t len)
+{
+    size_t n = strcspn(kbtype, ",");
+    if (!kbtype[n] || n >= len)
+        return kbtype;
+    memcpy(buf, kbtype, n);
+    buf[n] = '\0';
+    return buf;
 }
 
 bool x2go_valid_clipboard(const char *s)
@@ -125,7 +147,7 @@ bool x2go_truthy(const char *s, bool def)
 
 int x2go_options_format(const struct x2go_options *o, char *buf, size_t len)
 {
-    char geo[32] = "";
+    char geo[32] = "", kb[160];
     if (o->geometry && *o->geometry && strcmp(o->geometry, "fullscreen"))
         snprintf(geo, sizeof geo, "geometry=%s,", o->geometry);
     return x2go_fmt(buf, len,
@@ -134,7 +156,7 @@ int x2go_options_format(const struct x2go_options *o, char *buf, size_t len)
                     "xinerama=%d,resize=1,fullscreen=%d,accept=localhost,listen=%d,"
                     "clipboard=%s,client=linux,menu=0,%sstate=%s/state:%d\n",
                     o->link, o->pack, o->dir, o->type, o->sid, o->cookie, o->dir,
-                    o->kbtype, geo, o->xinerama, o->fullscreen, o->gr_port, o->clipboard,
+                    kbtype_key(o->kbtype, kb, sizeof kb), geo, o->xinerama, o->fullscreen, o->gr_port, o->clipboard,
                     o->nxoptions ? o->nxoptions : "", o->dir, o->display) < 0
                ? -1
                : 0;
@@ -179,7 +201,7 @@ int x2go_options_rewrite(const char *in, const struct x2go_options_update *u, ch
     }
     bool want_geo = u->geometry && *u->geometry && strcmp(u->geometry, "fullscreen");
     bool geo_done = false;
-    char num[16];
+    char num[16], kb[160];
     struct out o = {buf, len, 0, false};
     put(&o, "nx/nx", 5);
     const char *p = in + 6;
@@ -202,7 +224,7 @@ int x2go_options_rewrite(const char *in, const struct x2go_options_update *u, ch
         else if (!strcmp(key, "pack"))
             nv = u->pack;
         else if (!strcmp(key, "kbtype"))
-            nv = u->kbtype;
+            nv = kbtype_key(u->kbtype, kb, sizeof kb);
         else if (!strcmp(key, "geometry")) {
             nv = u->geometry;
             drop = !want_geo || geo_done;

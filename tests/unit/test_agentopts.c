@@ -49,6 +49,12 @@ static void test_grammars(void **state)
     assert_true(x2go_valid_kbtype("pc105/us"));
     assert_true(x2go_valid_kbtype("pc105/de(nodeadkeys)"));
     assert_false(x2go_valid_kbtype("pc105,us"));
+    assert_true(x2go_valid_kbtype("pc105/de,us"));
+    assert_true(x2go_valid_kbtype("pc105/de(nodeadkeys),us"));
+    assert_false(x2go_valid_kbtype("pc105/de,"));
+    assert_false(x2go_valid_kbtype("pc105/,us"));
+    assert_false(x2go_valid_kbtype("pc105/de,,us"));
+    assert_false(x2go_valid_kbtype("pc105/de,us=1"));
     assert_false(x2go_valid_kbtype("pc105/"));
     assert_false(x2go_valid_kbtype("pc105/us:1"));
 
@@ -108,6 +114,10 @@ static void test_format(void **state)
     assert_non_null(strstr(buf, ",menu=0,sleep=0,state="));
     char small[64];
     assert_int_equal(x2go_options_format(&o, small, sizeof small), -1);
+    /* Several layouts: the comma-separated line takes the first one. */
+    o.kbtype = "pc105/de(nodeadkeys),us";
+    assert_int_equal(x2go_options_format(&o, buf, sizeof buf), 0);
+    assert_non_null(strstr(buf, ",kbtype=pc105/de(nodeadkeys),xinerama=0,"));
 }
 
 static void test_rewrite(void **state)
@@ -140,6 +150,10 @@ static void test_rewrite(void **state)
     assert_non_null(strstr(out, ",kbtype=null/null,geometry=1280x800,xinerama=1,"));
     assert_int_equal((int)(strstr(out, "geometry=") - out), (int)(strstr(out, "kbtype=") - out) +
                      (int)strlen("kbtype=null/null,"));
+
+    u.kbtype = "pc105/de,us";
+    assert_int_equal(x2go_options_rewrite(expected, &u, out2, sizeof out2), 0);
+    assert_non_null(strstr(out2, ",kbtype=pc105/de,geometry=1280x800,"));
 
     assert_int_equal(x2go_options_rewrite("garbage", &u, out, sizeof out), -1);
     assert_int_equal(x2go_options_rewrite("nx/nx,link=lan", &u, out, sizeof out), -1);

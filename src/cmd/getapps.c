@@ -38,6 +38,7 @@ struct icon {
     size_t len;
     char *src;           /* a source to convert, until converted */
     char name[24];       /* its cache file name */
+    bool unusable;       /* the converter could not read it (empty cache file) */
 };
 
 struct entry {
@@ -170,6 +171,18 @@ static void free_listings(void)
     ndirlists = 0;
 }
 
+/* A converted icon; an empty file records a source that cannot be
+ * converted, so it is not tried again until it changes. */
+static void from_cache(const struct apps *a, struct icon *ic, const char *cached)
+{
+    ic->data = x2go_read_trusted(cached, X2GO_ICON_MAX_BYTES, a->uid, &ic->len, NULL);
+    if (ic->data && ic->len == 0) {
+        free(ic->data);
+        ic->data = NULL;
+        ic->unusable = true;
+    }
+}
+
 static const unsigned char png_sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
 
 /* Find and load one icon; a non-PNG one comes from the cache or is
@@ -204,8 +217,8 @@ static void load_icon(struct apps *a, const char *buf, const struct x2go_desktop
     char cached[PATH_MAX + 32];
     if (x2go_fmt(cached, sizeof cached, "%s/%s", a->cache, ic->name) < 0)
         return;
-    ic->data = x2go_read_trusted(cached, X2GO_ICON_MAX_BYTES, a->uid, &ic->len, NULL);
-    if (!ic->data && (ic->src = strdup(cand)))
+    from_cache(a, ic, cached);
+    if (!ic->data && !ic->unusable && (ic->src = strdup(cand)))
         a->nmiss++;
 }
 
@@ -375,8 +388,7 @@ static void convert(struct apps *a)
         for (int i = 0; i < a->ents[e].d.nitems; i++) {
             struct icon *ic = &a->ents[e].icons[i];
             if (ic->src && x2go_fmt(cached, sizeof cached, "%s/%s", a->cache, ic->name) >= 0)
-                ic->data = x2go_read_trusted(cached, X2GO_ICON_MAX_BYTES, a->uid, &ic->len,
-                                             NULL);
+                from_cache(a, ic, cached);
         }
 }
 
@@ -435,7 +447,8 @@ static bool complete(const struct apps *a)
 {
     for (int e = 0; e < a->n; e++)
         for (int i = 0; i < a->ents[e].d.nitems; i++)
-            if (a->ents[e].icons[i].src && !a->ents[e].icons[i].data)
+            if (a->ents[e].icons[i].src && !a->ents[e].icons[i].data &&
+                !a->ents[e].icons[i].unusable)
                 return false;
     return true;
 }

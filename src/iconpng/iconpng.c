@@ -3,7 +3,7 @@
  * XPM, JPEG, BMP (anything gdk-pixbuf reads) is re-encoded, scaled down
  * when larger than 256 pixels. Each result is written atomically as
  * <outdir>/<name>. Runs as the calling user with bounded CPU and memory;
- * a source that cannot be converted is skipped. Kept out of the x2go-cmd
+ * a source that cannot be converted gets an empty file. Kept out of the x2go-cmd
  * binary so that no other command pays for loading these libraries. */
 #include "appfiles.h"
 #include "util.h"
@@ -98,11 +98,11 @@ static void convert_one(const char *dir, const char *src, const char *name)
     if (!safe_name(name) || x2go_fmt(dst, sizeof dst, "%s/%s", dir, name) < 0)
         return;
     unsigned char *d = x2go_read_trusted(src, X2GO_ICON_MAX_BYTES, getuid(), &n, NULL);
-    if (!d)
-        return;
     GByteArray *png = g_byte_array_new();
-    if (is_svg(d, n) ? render_svg(d, n, png) : reencode(d, n, png))
-        x2go_write_file_atomic(dst, (const char *)png->data, png->len, 0600);
+    /* An empty result says "cannot be converted" (until the source changes). */
+    if (!d || !(is_svg(d, n) ? render_svg(d, n, png) : reencode(d, n, png)))
+        g_byte_array_set_size(png, 0);
+    x2go_write_file_atomic(dst, (const char *)png->data, png->len, 0600);
     g_byte_array_unref(png);
     free(d);
 }

@@ -182,6 +182,12 @@ def test_getapps_hostile_files():
             t0 = time.monotonic()
             blocks = getapps()
             check(time.monotonic() - t0 < 15, 'x2gogetapps took too long')
+            # the SVG that cannot be converted is remembered as such (an
+            # empty file), so the menu is cached all the same
+            check(any(os.path.getsize(os.path.join(CACHE, f)) == 0 for f in os.listdir(CACHE)),
+                  'no mark for the icon that cannot be converted')
+            check(os.path.exists(HOME_A + '/.x2go/cache/menu'), 'menu not cached')
+            eq(getapps(), blocks, 'second run')
     finally:
         os.unlink(secret)
         os.unlink(stolen)

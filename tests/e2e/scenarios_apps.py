@@ -30,7 +30,7 @@ SVG = ('<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg" width="16
 # Runs on the client side with python-x2go (as root, HOME = the client's
 # scratch home with the user's key): connect, query, print the raw menu.
 CLIENT = r'''
-import sys, x2go
+import os, sys, x2go
 port, user, key = int(sys.argv[1]), sys.argv[2], sys.argv[3]
 c = x2go.X2GoClient(start_xserver=False, start_pulseaudio=False, use_cache=False,
                     loglevel=x2go.log.loglevel_ERROR)
@@ -42,7 +42,9 @@ c.connect_session(uuid, add_to_known_hosts=True)
 s = c.session_registry(uuid)
 raw = s.control_session.get_published_applications(very_raw=True)
 sys.stdout.buffer.write(raw if isinstance(raw, bytes) else str(raw).encode())
+sys.stdout.flush()
 c.disconnect_session(uuid)
+os._exit(0)  # python-x2go's threads would keep the interpreter alive
 '''
 
 

@@ -305,14 +305,15 @@ static void scan_base(struct apps *a, const char *base)
     closedir(bd);
 }
 
-/* A directory of ours: created 0700, refused when it is a link or
- * belongs to someone else. */
-static int own_dir(const char *p, uid_t uid)
+/* A directory of ours: created 0700, refused when it belongs to someone
+ * else or (unless follow) is a link. */
+static int own_dir(const char *p, uid_t uid, bool follow)
 {
     struct stat st;
     if (mkdir(p, 0700) < 0 && errno != EEXIST)
         return -1;
-    return lstat(p, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == uid ? 0 : -1;
+    int r = follow ? stat(p, &st) : lstat(p, &st);
+    return r == 0 && S_ISDIR(st.st_mode) && st.st_uid == uid ? 0 : -1;
 }
 
 static void setup_cache(struct apps *a, const char *home)
@@ -321,7 +322,7 @@ static void setup_cache(struct apps *a, const char *home)
     int ok = home && *home == '/';
     for (size_t i = 0; ok && i < X2GO_ARRAY_LEN(parts); i++)
         ok = x2go_fmt(a->cache, sizeof a->cache, "%s%s", home, parts[i]) >= 0 &&
-             own_dir(a->cache, a->uid) == 0;
+             own_dir(a->cache, a->uid, i == 0) == 0; /* ~/.x2go may be a link */
     if (ok)
         return;
     /* No usable cache: convert into a private temporary dir instead. */

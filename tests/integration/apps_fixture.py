@@ -110,6 +110,13 @@ def write_icons():
     return paths
 
 
+def _wait_socket(display):
+    deadline = time.time() + 15
+    while not os.path.exists('/tmp/.X11-unix/X%d' % display) and time.time() < deadline:
+        time.sleep(0.1)
+    time.sleep(0.3)
+
+
 @contextlib.contextmanager
 def user_xvfb(user, display, args=()):
     """Xvfb of user on display (extra args such as -auth), until the block
@@ -118,11 +125,26 @@ def user_xvfb(user, display, args=()):
                           '-nolisten', 'tcp', '-screen', '0', '320x200x24'] + list(args),
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        deadline = time.time() + 15
-        while not os.path.exists('/tmp/.X11-unix/X%d' % display) and time.time() < deadline:
-            time.sleep(0.1)
-        time.sleep(0.3)
+        _wait_socket(display)
         yield x
     finally:
         x.terminate()
         x.wait()
+
+
+@contextlib.contextmanager
+def user_nxagent(user, display):
+    """The real agent (nxagent) of user on display, drawing into an Xvfb
+    of its own (display + 100) instead of a client's proxy: a session's X
+    server without a client. (Xvfb itself ignores setxkbmap's keymaps.)"""
+    with user_xvfb(user, display + 100):
+        env = {'PATH': '/usr/bin:/bin', 'DISPLAY': ':%d' % (display + 100)}
+        x = subprocess.Popen(['/usr/sbin/runuser', '-u', user, '--', 'nxagent', '-D', '-ac',
+                              '-nolisten', 'tcp', '-geometry', '320x200', ':%d' % display],
+                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            _wait_socket(display)
+            yield x
+        finally:
+            x.terminate()
+            x.wait()

@@ -28,16 +28,16 @@ def xserver(user, display):
     xauth = os.path.join(pw.pw_dir, '.Xauthority')
     auth = tempfile.NamedTemporaryFile(prefix='x2goit-xauth-', delete=False)
     auth.close()
-    subprocess.run(['xauth', '-f', auth.name, 'add', ':%d' % display, 'MIT-MAGIC-COOKIE-1',
+    subprocess.run(['xauth', '-q', '-f', auth.name, 'add', ':%d' % display, 'MIT-MAGIC-COOKIE-1',
                     cookie], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     os.chown(auth.name, pw.pw_uid, pw.pw_gid)
-    ok(run(['xauth', '-f', xauth, 'add', '%s/unix:%d' % (HOST, display), 'MIT-MAGIC-COOKIE-1',
+    ok(run(['xauth', '-q', '-f', xauth, 'add', '%s/unix:%d' % (HOST, display), 'MIT-MAGIC-COOKIE-1',
             cookie], user=user))
     try:
         with fx.user_xvfb(user, display, ['-auth', auth.name]):
             yield
     finally:
-        run(['xauth', '-f', xauth, 'remove', '%s/unix:%d' % (HOST, display)], user=user)
+        run(['xauth', '-q', '-f', xauth, 'remove', '%s/unix:%d' % (HOST, display)], user=user)
         os.unlink(auth.name)
 
 

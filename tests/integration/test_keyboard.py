@@ -1,5 +1,5 @@
-"""x2gosetkeyboard (spec 2.5, 4.7) against a real X server (Xvfb standing
-in for the session's agent) and the real setxkbmap: the keyboard file the
+"""x2gosetkeyboard (spec 2.5, 4.7) against the real agent (nxagent, on an
+Xvfb instead of a client) and the real setxkbmap: the keyboard file the
 agent writes, multi-layout values, the blocking directory, hostile values
 and bad input."""
 
@@ -33,7 +33,7 @@ def session(user=USER_A, display=DISPLAY):
     os.mkdir(sdir, 0o700)
     os.chown(sdir, pw.pw_uid, pw.pw_gid)
     try:
-        with fx.user_xvfb(user, display):
+        with fx.user_nxagent(user, display):
             yield sid, sdir
     finally:
         shutil.rmtree(sdir, ignore_errors=True)

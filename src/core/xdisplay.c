@@ -119,8 +119,10 @@ bool x2go_sharing_entry(const char *name, const char *self, char *out, size_t ou
     memcpy(u, user, (size_t)(at - user));
     u[at - user] = '\0';
     const char *disp = at + 1;
+    if (disp[0] != ':')
+        return false;
     size_t dn = strspn(disp + 1, "0123456789");
-    if (disp[0] != ':' || dn == 0 || dn > 5 ||
+    if (dn == 0 || dn > 5 ||
         (disp[1 + dn] && (disp[1 + dn] != '.' || !disp[2 + dn] ||
                           strspn(disp + 2 + dn, "0123456789") != strlen(disp + 2 + dn))))
         return false;

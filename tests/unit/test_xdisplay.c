@@ -111,6 +111,7 @@ static void test_sharing(void **state)
     assert_false(x2go_sharing_entry("x2godesktopsharing_@bob@:50", "bob", o, sizeof o));
     assert_false(x2go_sharing_entry("x2godesktopsharing_@alice@50", "bob", o, sizeof o));
     assert_false(x2go_sharing_entry("x2godesktopsharing_@alice@:", "bob", o, sizeof o));
+    assert_false(x2go_sharing_entry("x2godesktopsharing_@alice@", "bob", o, sizeof o));
     assert_false(x2go_sharing_entry("x2godesktopsharing_@alice@:5@x", "bob", o, sizeof o));
     assert_false(x2go_sharing_entry("x2godesktopsharing_@@:50", "bob", o, sizeof o));
     assert_false(x2go_sharing_entry("x2godesktopsharing_@a\nb@:50", "bob", o, sizeof o));

@@ -222,6 +222,21 @@ static void load_icon(struct apps *a, const char *buf, const struct x2go_desktop
         a->nmiss++;
 }
 
+/* Not NoDisplay/Hidden, and the program TryExec names is installed. */
+static bool shown(const char *buf, const struct x2go_desktop *d)
+{
+    char tx[PATH_MAX];
+    if (d->hidden)
+        return false;
+    if (!d->has_tryexec)
+        return true;
+    if (d->tryexec_len >= sizeof tx)
+        return false;
+    memcpy(tx, buf + d->tryexec_off, d->tryexec_len);
+    tx[d->tryexec_len] = '\0';
+    return tryexec_ok(tx);
+}
+
 static void add_file(struct apps *a, const char *path)
 {
     size_t len;
@@ -241,16 +256,9 @@ static void add_file(struct apps *a, const char *path)
         a->ents = ne;
     }
     struct entry *e = &a->ents[a->n];
-    char tx[PATH_MAX];
     if (x2go_desktop_parse((char *)buf, len, &e->d) < 0) {
         skip(path, x2go_err());
-    } else if (e->d.hidden) {
-        /* NoDisplay/Hidden: not in the menu, nothing to say */
-    } else if (e->d.has_tryexec && e->d.tryexec_len < sizeof tx &&
-               (memcpy(tx, buf + e->d.tryexec_off, e->d.tryexec_len),
-                tx[e->d.tryexec_len] = '\0', !tryexec_ok(tx))) {
-        /* TryExec names a program that is not installed */
-    } else {
+    } else if (shown((char *)buf, &e->d)) {
         e->buf = buf;
         e->icons = calloc((size_t)e->d.nitems + 1, sizeof *e->icons);
         if (!e->icons)

@@ -1,7 +1,8 @@
 /* x2golistdesktops [<server>] (spec 2.1.9): the X displays the caller may
  * shadow, one "<user>@:<display>" per line. Our own: every listening X
- * socket whose server accepts the caller (the connection setup with the
- * caller's cookie succeeds, within 1 s), except the displays of the
+ * socket whose server accepts the caller (the connection set-up with the
+ * caller's cookie succeeds within 1 s; all displays are tried at once),
+ * except the displays of the
  * caller's rootless sessions (the reference meant to leave those out; a
  * wrong server name made it list them). Then other users' desktops offered
  * through their sharing applet's socket in /tmp, when the caller may use
@@ -25,6 +26,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MAX_DISPLAYS 1024
@@ -67,22 +69,63 @@ static int connect_display(int d)
     return -1;
 }
 
-/* The X server of display d accepts us: the setup reply says Success. */
-static bool accepts(int d, const unsigned char *xauth, size_t xlen, const char *host)
+/* Start the X connection set-up with display d: the connected socket
+ * (non-blocking from here on), or -1. */
+static int start_probe(int d, const unsigned char *xauth, size_t xlen, const char *host)
 {
-    unsigned char cookie[16], req[48], reply;
+    unsigned char cookie[16], req[48];
     int found = xauth ? x2go_xauth_cookie(xauth, xlen, host, d, cookie) : 0;
     size_t n = x2go_x_setup_request(req, found == 1 ? cookie : NULL);
     int fd = connect_display(d);
-    if (fd < 0)
-        return false;
-    bool ok = false;
-    struct pollfd p = {.fd = fd, .events = POLLIN};
-    if (write(fd, req, n) == (ssize_t)n && poll(&p, 1, PROBE_MS) == 1 &&
-        read(fd, &reply, 1) == 1)
-        ok = reply == 1;
-    close(fd);
-    return ok;
+    if (fd >= 0 && write(fd, req, n) != (ssize_t)n) {
+        close(fd);
+        fd = -1;
+    }
+    if (fd >= 0)
+        fcntl(fd, F_SETFL, O_NONBLOCK);
+    return fd;
+}
+
+static long now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec * 1000L + t.tv_nsec / 1000000L;
+}
+
+/* All displays at once, so that slow servers do not add up: ok[i] when
+ * display i's server answered Success within PROBE_MS. */
+static void probe_all(const int *disp, const bool *skip, int n, bool *ok,
+                      const unsigned char *xauth, size_t xlen, const char *host)
+{
+    static struct pollfd p[MAX_DISPLAYS];
+    static int idx[MAX_DISPLAYS];
+    int np = 0;
+    for (int i = 0; i < n; i++) {
+        ok[i] = false;
+        int fd = skip[i] ? -1 : start_probe(disp[i], xauth, xlen, host);
+        if (fd >= 0) {
+            p[np] = (struct pollfd){.fd = fd, .events = POLLIN};
+            idx[np++] = i;
+        }
+    }
+    long end = now_ms() + PROBE_MS;
+    for (int open = np; open > 0 && now_ms() < end;) {
+        if (poll(p, (nfds_t)np, (int)(end - now_ms())) <= 0)
+            break;
+        for (int k = 0; k < np; k++) {
+            unsigned char reply;
+            if (p[k].fd < 0 || !p[k].revents)
+                continue;
+            ok[idx[k]] = read(p[k].fd, &reply, 1) == 1 && reply == 1;
+            close(p[k].fd);
+            p[k].fd = -1; /* poll ignores it from now on */
+            open--;
+        }
+    }
+    for (int k = 0; k < np; k++)
+        if (p[k].fd >= 0)
+            close(p[k].fd);
 }
 
 static void own_displays(FILE *out, const char *user, const char *host)
@@ -91,21 +134,24 @@ static void own_displays(FILE *out, const char *user, const char *host)
     char *text = x2go_slurp("/proc/net/unix", &len);
     if (!text)
         return;
-    static int disp[MAX_DISPLAYS], skip[MAX_DISPLAYS];
+    static int disp[MAX_DISPLAYS], rootless_disp[MAX_DISPLAYS];
+    static bool skip[MAX_DISPLAYS], ok[MAX_DISPLAYS];
     int n = x2go_x_displays(text, disp, MAX_DISPLAYS);
     free(text);
-    int ns = rootless(host, skip, MAX_DISPLAYS);
+    int nr = rootless(host, rootless_disp, MAX_DISPLAYS);
+    for (int i = 0; i < n; i++) {
+        skip[i] = false;
+        for (int j = 0; j < nr; j++)
+            skip[i] |= rootless_disp[j] == disp[i];
+    }
     char home[PATH_MAX], xa[PATH_MAX];
     unsigned char *xauth = NULL;
     if (x2go_home(home, sizeof home) == 0 && x2go_xauthority(home, xa, sizeof xa) == 0)
         xauth = x2go_read_trusted(xa, 1 << 20, getuid(), &xlen, NULL);
-    for (int i = 0; i < n; i++) {
-        bool excluded = false;
-        for (int j = 0; j < ns; j++)
-            excluded |= skip[j] == disp[i];
-        if (!excluded && accepts(disp[i], xauth, xlen, host))
+    probe_all(disp, skip, n, ok, xauth, xlen, host);
+    for (int i = 0; i < n; i++)
+        if (ok[i])
             fprintf(out, "%s@:%d\n", user, disp[i]);
-    }
     free(xauth);
 }
 

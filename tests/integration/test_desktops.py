@@ -31,6 +31,11 @@ def xserver(user, display):
     subprocess.run(['xauth', '-q', '-f', auth.name, 'add', ':%d' % display, 'MIT-MAGIC-COOKIE-1',
                     cookie], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     os.chown(auth.name, pw.pw_uid, pw.pw_gid)
+    created = not os.path.exists(xauth)
+    if created:  # xauth complains on stderr about a file it has to create
+        open(xauth, 'a').close()
+        os.chown(xauth, pw.pw_uid, pw.pw_gid)
+        os.chmod(xauth, 0o600)
     ok(run(['xauth', '-q', '-f', xauth, 'add', '%s/unix:%d' % (HOST, display), 'MIT-MAGIC-COOKIE-1',
             cookie], user=user))
     try:
@@ -38,6 +43,8 @@ def xserver(user, display):
             yield
     finally:
         run(['xauth', '-q', '-f', xauth, 'remove', '%s/unix:%d' % (HOST, display)], user=user)
+        if created:
+            os.unlink(xauth)
         os.unlink(auth.name)
 
 

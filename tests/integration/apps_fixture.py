@@ -118,11 +118,9 @@ def _wait_socket(display):
 
 
 @contextlib.contextmanager
-def user_xvfb(user, display, args=()):
-    """Xvfb of user on display (extra args such as -auth), until the block
-    ends; yields once its socket is there."""
-    x = subprocess.Popen(['/usr/sbin/runuser', '-u', user, '--', 'Xvfb', ':%d' % display,
-                          '-nolisten', 'tcp', '-screen', '0', '320x200x24'] + list(args),
+def _user_server(user, display, argv, env=None):
+    """An X server (argv) of user on display, until the block ends."""
+    x = subprocess.Popen(['/usr/sbin/runuser', '-u', user, '--'] + argv, env=env,
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         _wait_socket(display)
@@ -132,6 +130,13 @@ def user_xvfb(user, display, args=()):
         x.wait()
 
 
+def user_xvfb(user, display, args=()):
+    """Xvfb of user on display (extra args such as -auth); the block runs
+    once its socket is there."""
+    return _user_server(user, display, ['Xvfb', ':%d' % display, '-nolisten', 'tcp',
+                                        '-screen', '0', '320x200x24'] + list(args))
+
+
 @contextlib.contextmanager
 def user_nxagent(user, display):
     """The real agent (nxagent) of user on display, drawing into an Xvfb
@@ -139,12 +144,6 @@ def user_nxagent(user, display):
     server without a client. (Xvfb itself ignores setxkbmap's keymaps.)"""
     with user_xvfb(user, display + 100):
         env = {'PATH': '/usr/bin:/bin', 'DISPLAY': ':%d' % (display + 100)}
-        x = subprocess.Popen(['/usr/sbin/runuser', '-u', user, '--', 'nxagent', '-D', '-ac',
-                              '-nolisten', 'tcp', '-geometry', '320x200', ':%d' % display],
-                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            _wait_socket(display)
-            yield x
-        finally:
-            x.terminate()
-            x.wait()
+        with _user_server(user, display, ['nxagent', '-D', '-ac', '-nolisten', 'tcp',
+                                          '-geometry', '320x200', ':%d' % display], env):
+            yield

@@ -94,7 +94,9 @@ static long now_ms(void)
 }
 
 /* All displays at once, so that slow servers do not add up: ok[i] when
- * display i's server answered Success within PROBE_MS. */
+ * display i's server answered Success. Like the reference's 1 s per
+ * display, a server gets PROBE_MS after the last answer of any other: a
+ * loaded machine wakes many servers one by one, a hung one costs 1 s. */
 static void probe_all(const int *disp, const bool *skip, int n, bool *ok,
                       const unsigned char *xauth, size_t xlen, const char *host)
 {
@@ -121,6 +123,7 @@ static void probe_all(const int *disp, const bool *skip, int n, bool *ok,
             close(p[k].fd);
             p[k].fd = -1; /* poll ignores it from now on */
             open--;
+            end = now_ms() + PROBE_MS;
         }
     }
     for (int k = 0; k < np; k++)

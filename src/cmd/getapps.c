@@ -519,4 +519,4 @@ static int run_getapps(int argc, char **argv, FILE *out)
     return 0;
 }
 
-X2GO_COMMAND(getapps, "x2gogetapps", X2GO_BIN, "", 0, -1, X2GO_CMD_DIRECT, run_getapps);
+X2GO_COMMAND(getapps, "x2gogetapps", X2GO_BIN, "", 0, -1, 0, run_getapps);

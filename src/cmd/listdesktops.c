@@ -183,8 +183,7 @@ static int run_listdesktops(int argc, char **argv, FILE *out)
 {
     char host[256], user[X2GO_USER_MAX + 1];
     if (argc == 1 && !x2go_valid_hostname(argv[0])) {
-        x2go_complain("invalid server name (expected a host name)");
-        return X2GO_FAIL(2);
+        return x2go_cmd_fail(2, "invalid server name (expected a host name)");
     }
     if (x2go_hostname(host, sizeof host) < 0 || x2go_caller_name(user, sizeof user) < 0)
         return x2go_cmd_error(1);

@@ -36,7 +36,8 @@ static int setxkbmap(const char *const args[], int n)
     char *argv[X2GO_KBD_MAX_ARGS + 2] = {SETXKBMAP};
     for (int i = 0; i < n; i++)
         argv[i + 1] = (char *)args[i];
-    struct x2go_spawn_opts o = {.in_fd = -1, .out_fd = 1, .err_fd = 2};
+    /* its messages stay out: the one error line is ours */
+    struct x2go_spawn_opts o = {.in_fd = -1, .out_fd = -1, .err_fd = -1};
     pid_t pid = x2go_spawn(SETXKBMAP, argv, &o);
     int st;
     if (pid < 0)
@@ -102,8 +103,7 @@ static int run_setkeyboard(int argc, char **argv, FILE *out)
     struct x2go_sid s;
     char user[X2GO_USER_MAX + 1], dir[PATH_MAX], path[PATH_MAX];
     if (!sid || x2go_sid_parse(sid, &s) < 0) {
-        x2go_complain("no valid session id given (argument or $X2GO_SESSION)");
-        return X2GO_FAIL(2);
+        return x2go_cmd_fail(2, "no valid session id given (argument or $X2GO_SESSION)");
     }
     if (x2go_caller_name(user, sizeof user) < 0 ||
         x2go_sessdir_open(user, getuid(), sid, dir, sizeof dir) < 0 ||

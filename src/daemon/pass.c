@@ -185,23 +185,56 @@ static void act_dead(struct daemon *d, struct sess *t)
         dm_forget(d, t);
 }
 
-static void act_run(struct daemon *d, struct sess *t, enum dm_action act, const char *prog,
-                    int64_t now)
+static void act_run(struct daemon *d, struct sess *t, enum dm_action act, int64_t now)
 {
     int64_t wake = 0;
+    bool susp = act == DM_SUSPEND;
     dm_log(LOG_DEBUG, "%s: %s has been requested via the session DB", t->esc,
-           act == DM_SUSPEND ? "suspend" : "termination");
-    pid_t pid = run_user_cmd(t, prog);
-    if (pid > 0 && act == DM_SUSPEND)
+           susp ? "suspend" : "termination");
+    pid_t pid = run_user_cmd(t, susp ? BINDIR "/x2gosuspend-session"
+                                     : BINDIR "/x2goterminate-session");
+    if (pid > 0 && susp)
         dm_log(LOG_DEBUG, "%s: was found running and has now been suspended", t->esc);
     dm_ran(&t->tr, act, pid > 0, now, &wake);
     dm_want_pass_at(d, wake);
+}
+
+/* The status changes: DM_MARK_SUSPENDED, DM_MARK_RUNNING,
+ * DM_SUSPEND_GAVE_UP, DM_TERM_STUCK, DM_TERM_SIGNAL. */
+static void act_status(struct daemon *d, struct sess *t, enum dm_action a)
+{
+    char to = 'F';
+    if (a == DM_MARK_SUSPENDED)
+        to = 'S';
+    else if (a == DM_MARK_RUNNING || a == DM_SUSPEND_GAVE_UP)
+        to = 'R';
+    if (a == DM_MARK_SUSPENDED)
+        dm_log(LOG_DEBUG, "%s: is suspended, changing status from R to S", t->esc);
+    else if (a == DM_MARK_RUNNING)
+        dm_log(LOG_DEBUG, "%s: updating session status from 'S' to 'R'.", t->esc);
+    else if (a == DM_SUSPEND_GAVE_UP)
+        dm_log(LOG_WARNING, "%s: session status S desynchronized with current status (R) "
+               "and session suspend already tried unsuccessfully", t->esc);
+    else if (a == DM_TERM_STUCK)
+        dm_log(LOG_WARNING, "%s: agent pid %ld stays %s; marking the session failed", t->esc,
+               t->pid, x2go_agent_state_name(t->tr.state));
+    else {
+        dm_log(LOG_WARNING, "%s: terminating agent pid %ld directly (SIGTERM)", t->esc,
+               t->pid);
+        dm_agent_signal(t, SIGTERM);
+    }
+    if (dm_set_status(d, t, to) == 0 && a == DM_MARK_SUSPENDED)
+        umount_shares(t, true);
 }
 
 /* Returns false when t was forgotten. */
 static bool act(struct daemon *d, struct sess *t, enum dm_action a, int64_t now)
 {
     switch (a) {
+    case DM_NOTHING:
+    case DM_FORGET:
+    case DM_FORGET_CLEANUP:
+        return true;
     case DM_RESV_FAILED:
     case DM_RESV_EXPIRED:
         if (a == DM_RESV_FAILED)
@@ -216,46 +249,19 @@ static bool act(struct daemon *d, struct sess *t, enum dm_action a, int64_t now)
     case DM_DEAD:
         act_dead(d, t);
         return false; /* forgotten, or the store is down and the pass ends */
-    case DM_MARK_SUSPENDED:
-        dm_log(LOG_DEBUG, "%s: is suspended, changing status from R to S", t->esc);
-        if (dm_set_status(d, t, 'S') == 0)
-            umount_shares(t, true);
-        break;
-    case DM_MARK_RUNNING:
-        dm_log(LOG_DEBUG, "%s: updating session status from 'S' to 'R'.", t->esc);
-        dm_set_status(d, t, 'R');
-        break;
     case DM_SUSPEND:
-        act_run(d, t, a, BINDIR "/x2gosuspend-session", now);
-        break;
-    case DM_SUSPEND_GAVE_UP:
-        dm_log(LOG_WARNING, "%s: session status S desynchronized with current status (R) "
-               "and session suspend already tried unsuccessfully", t->esc);
-        dm_set_status(d, t, 'R');
-        break;
     case DM_TERMINATE:
-        act_run(d, t, a, BINDIR "/x2goterminate-session", now);
-        break;
-    case DM_TERM_STUCK:
-        dm_log(LOG_WARNING, "%s: agent pid %ld stays %s; marking the session failed", t->esc,
-               t->pid, x2go_agent_state_name(t->tr.state));
-        dm_set_status(d, t, 'F');
-        break;
-    case DM_TERM_SIGNAL:
-        dm_log(LOG_WARNING, "%s: terminating agent pid %ld directly (SIGTERM)", t->esc,
-               t->pid);
-        dm_agent_signal(t, SIGTERM);
-        dm_set_status(d, t, 'F');
-        break;
+        act_run(d, t, a, now);
+        return true;
     case DM_BLOCKED:
     case DM_KILL_FIRST:
     case DM_KILL_AGAIN:
         dm_blocked_act(d, t, a);
-        break;
+        return true;
     default:
-        break;
+        act_status(d, t, a);
+        return true;
     }
-    return true;
 }
 
 static void handle_row(struct daemon *d, struct sess *t, const struct x2go_session *r,
@@ -328,17 +334,24 @@ static void handle_gone(struct daemon *d, bool verify, int64_t now)
     }
 }
 
+/* All rows of server (NULL: every host); false on a database error. */
+static bool list_rows(struct daemon *d, const char *server, struct x2go_session_list *l)
+{
+    struct x2go_list_query q = {.kind = X2GO_LIST_ROOT, .server = server};
+    if (d->store->ops->list(d->store, &q, l) >= 0)
+        return true;
+    dm_store_drop(d, x2go_err());
+    x2go_list_free(l);
+    return false;
+}
+
 /* Reservations (no agent) of other host names: no daemon may ever see
  * them, and they hold ports and displays. */
 static void expire_foreign(struct daemon *d, const char *host)
 {
-    struct x2go_list_query q = {.kind = X2GO_LIST_ROOT, .server = NULL};
     struct x2go_session_list l = {0};
-    if (d->store->ops->list(d->store, &q, &l) < 0) {
-        dm_store_drop(d, x2go_err());
-        x2go_list_free(&l);
+    if (!list_rows(d, NULL, &l))
         return;
-    }
     for (size_t i = 0; i < l.n && d->store; i++) {
         struct x2go_session *r = &l.s[i];
         if (r->agent_pid != X2GO_NULL_INT || !strcmp(r->server, host) ||
@@ -356,13 +369,9 @@ static void expire_foreign(struct daemon *d, const char *host)
 
 static void pass_rows(struct daemon *d, const char *host, bool verify, int64_t now)
 {
-    struct x2go_list_query q = {.kind = X2GO_LIST_ROOT, .server = host};
     struct x2go_session_list l = {0};
-    if (d->store->ops->list(d->store, &q, &l) < 0) {
-        dm_store_drop(d, x2go_err());
-        x2go_list_free(&l);
+    if (!list_rows(d, host, &l))
         return;
-    }
     for (size_t i = 0; i < d->ntrk; i++)
         d->trk[i]->in_db = false;
     for (size_t i = 0; i < l.n && d->store; i++) {

@@ -63,7 +63,9 @@ static uid_t squat_check_at(int tmpfd, const char *name, struct dm_user *u)
         return (uid_t)-1;
     if (S_ISDIR(st.st_mode) && st.st_uid == u->uid)
         return u->uid;
-    squat_fix(tmpfd, name, &st, u->uid);
+    /* root's own (an administrator about to chown it) is trusted */
+    if (st.st_uid != 0)
+        squat_fix(tmpfd, name, &st, u->uid);
     return (uid_t)-1;
 }
 

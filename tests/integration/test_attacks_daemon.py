@@ -92,7 +92,8 @@ def rows_through_store(user, n, server=HOST):
 def daemon(nofile=None):
     pre = ["prlimit", "--nofile=%d:%d" % (nofile, nofile), "--"] if nofile else []
     log = open("/run/td/daemon.log", "w")
-    d = subprocess.Popen(pre + ["/usr/sbin/x2gocleansessions", "--debug"], stdout=log,
+    prog = os.environ.get("X2GO_IT_DAEMON", "/usr/sbin/x2gocleansessions")
+    d = subprocess.Popen(pre + [prog, "--debug"], stdout=log,
                          stderr=subprocess.STDOUT)
     time.sleep(0.5)
     return d

@@ -114,8 +114,12 @@ static int run(int argc, char **argv, FILE *out)
     if (!probe)
         return x2go_cmd_error(1);
     x2go_store_close(probe);
-    if (x2go_store_sqlite_update(X2GO_DB_PATH) < 0)
+    const char *added[4];
+    int n = x2go_store_sqlite_update(X2GO_DB_PATH, added, X2GO_ARRAY_LEN(added));
+    if (n < 0)
         return x2go_cmd_error(1);
+    for (int i = 0; i < n; i++)
+        fprintf(out, "ADDING: %s column to table sessions\n", added[i]);
     return fix_modes(gr->gr_gid);
 }
 

@@ -511,9 +511,15 @@ static int run_startagent(int argc, char **argv, FILE *out)
         .xdmcp = s.stype == 'S' ? NULL : s.xdmcp, .display_start = 50,
         .port_start = x2go_random_port(), .nports = 3,
     };
-    if (s.st->ops->reserve(s.st, &req, &s.res) < 0) {
+    int rrc = s.st->ops->reserve(s.st, &req, &s.res);
+    if (rrc == X2GO_STORE_LIMIT) {
+        x2go_complain("%s", x2go_err());
+        x2go_store_close(s.st);
+        return X2GO_FAIL(9);
+    }
+    if (rrc < 0) {
         /* One transaction: no half-made reservation is left either way. */
-        bool ports = strstr(x2go_err(), "no free TCP port") != NULL;
+        bool ports = rrc == X2GO_STORE_NOPORT;
         x2go_complain("Unable to find free %s or insert new session into database: %s",
                       ports ? "port" : "display port", x2go_err());
         x2go_store_close(s.st);

@@ -395,6 +395,12 @@ static int launch(struct start *s, FILE *out)
     argv[n++] = disparg;
     argv[n] = NULL;
 
+    /* The link first: the agent makes NX_ROOT/C-<sid> a directory of its
+     * own when it finds nothing there. */
+    if (x2go_sesslink_create(s->home, s->res.sid, s->dir) < 0) {
+        free(env);
+        return fail(s, 12, "%s", x2go_err());
+    }
     x2go_run_hooks(s->res.sid, "pre-start", env);
 
     struct x2go_spawn_opts so = {.envp = env, .in_fd = -1, .out_fd = -1, .err_fd = logfd,
@@ -408,10 +414,6 @@ static int launch(struct start *s, FILE *out)
         return fail(s, 12, "cannot start the X2Go Agent: %s", x2go_err());
     }
 
-    if (x2go_sesslink_create(s->home, s->res.sid, s->dir) < 0) {
-        free(env);
-        return fail(s, 12, "%s", x2go_err());
-    }
     int st;
     if (waitpid(s->agent, &st, WNOHANG) == s->agent) {
         s->agent = 0;

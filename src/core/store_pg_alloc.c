@@ -42,22 +42,37 @@ struct picker {
     int n, at;
 };
 
+/* The kernel's range for outgoing connections' local ports: every
+ * command here holds a TCP connection to the database, so a port picked
+ * in that range can be taken by a client socket before the agent binds. */
+static void ephemeral_range(int *lo, int *hi)
+{
+    char buf[64];
+    *lo = 32768, *hi = 60999;
+    if (x2go_read_file("/proc/sys/net/ipv4/ip_local_port_range", buf, sizeof buf) > 0)
+        sscanf(buf, "%d %d", lo, hi);
+}
+
 /* Ports the database has free, from start on, wrapping once around
- * [30000, 65535]. */
+ * [30000, 65535]; those outside the ephemeral range first. */
 static int load_ports(struct x2go_store *st, int start, struct picker *pk)
 {
-    char sql[512], s[12];
+    char sql[640], s[12], lo[12], hi[12];
+    int elo, ehi;
+    ephemeral_range(&elo, &ehi);
     if (start < 30000 || start > X2GO_PORT_MAX)
         start = 30000;
     snprintf(s, sizeof s, "%d", start);
+    snprintf(lo, sizeof lo, "%d", elo);
+    snprintf(hi, sizeof hi, "%d", ehi);
     snprintf(sql, sizeof sql,
              "SELECT p FROM (SELECT i, 30000 + ($1::int - 30000 + i) %% %d AS p"
              " FROM generate_series(0, %d) i) c WHERE p NOT IN (SELECT port FROM %s)"
-             " ORDER BY i LIMIT %d", X2GO_PORT_MAX - 30000 + 1, X2GO_PORT_MAX - 30000,
-             ports_of(st), CANDIDATES);
-    const char *p[] = {s};
+             " ORDER BY p BETWEEN $2::int AND $3::int, i LIMIT %d",
+             X2GO_PORT_MAX - 30000 + 1, X2GO_PORT_MAX - 30000, ports_of(st), CANDIDATES);
+    const char *p[] = {s, lo, hi};
     pk->at = 0;
-    pk->n = fetch_ints(pgc(st), "free ports", sql, 1, p, pk->cand, CANDIDATES);
+    pk->n = fetch_ints(pgc(st), "free ports", sql, 3, p, pk->cand, CANDIDATES);
     return pk->n < 0 ? -1 : 0;
 }
 

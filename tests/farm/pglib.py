@@ -72,13 +72,47 @@ def run(argv, user=None, host=None, env=None, timeout=60, stdin=None):
     if user and user != 'root':
         full = [RUNUSER, '-u', user, '--', '/usr/bin/env'] + \
                ['%s=%s' % kv for kv in sorted(e.items())] + full
-    if host:
+    if host in hosts:
+        full = hosts[host].prefix() + full
+    elif host:
         full = ['/usr/bin/unshare', '--uts', '/bin/sh', '-c',
                 'hostname "$0" && exec "$@"', host] + full
     t = time.monotonic()
     p = subprocess.run(full, input=stdin, stdout=subprocess.PIPE,
                        stderr=subprocess.PIPE, env=e, timeout=timeout)
     return Result(list(argv), p.returncode, p.stdout, p.stderr, time.monotonic() - t)
+
+
+hosts = {}
+
+
+class Host:
+    """A farm host on this machine: its own host name (UTS namespace) and
+    its own /tmp and /run (mount namespace), so that its agents, session
+    directories and clean-up daemon are its alone. Homes and the database
+    are shared, as in a real farm."""
+
+    def __init__(self, name):
+        self.name = name
+        script = ('hostname "$0" && mount -t tmpfs -o mode=1777 tmpfs /tmp &&'
+                  ' mount -t tmpfs -o mode=755 tmpfs /run && mkdir -m 1777 /run/lock &&'
+                  ' mkdir -m 755 /run/sshd && echo ready && exec sleep infinity')
+        self.holder = subprocess.Popen(['/usr/bin/unshare', '--uts', '--mount',
+                                        '--propagation', 'private', '/bin/sh', '-c', script,
+                                        name], stdout=subprocess.PIPE)
+        check(self.holder.stdout.readline() == b'ready\n', 'host %s did not come up' % name)
+        hosts[name] = self
+
+    def prefix(self):
+        return ['/usr/bin/nsenter', '-t', str(self.holder.pid), '-u', '-m', '--']
+
+    def popen(self, argv, **kw):
+        return subprocess.Popen(self.prefix() + argv, env=ENV, **kw)
+
+    def destroy(self):
+        self.holder.kill()
+        self.holder.wait()
+        hosts.pop(self.name, None)
 
 
 def ok(r, what=''):
@@ -184,6 +218,16 @@ def prepare_db():
     x2godbadmin tests)."""
     for argv in [['--createdb']] + [['--adduser', u] for u in USERS]:
         ok(run([cmd('x2godbadmin')] + argv))
+
+
+def private_hosts(names, addr='127.0.0.1'):
+    """/etc/hosts with the farm's host names (this mount namespace only):
+    xauth and the clients resolve them."""
+    fd, path = tempfile.mkstemp(prefix='x2go-farm-hosts-', dir='/var/tmp')
+    with open('/etc/hosts') as f, os.fdopen(fd, 'w') as out:
+        out.write(f.read() + '\n%s %s\n' % (addr, ' '.join(names)))
+    os.chmod(path, 0o644)
+    subprocess.run(['mount', '--bind', path, '/etc/hosts'], check=True)
 
 
 def write_sql_conf(cluster, host='127.0.0.1', port=None, backend='postgres'):

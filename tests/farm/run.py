@@ -4,6 +4,7 @@ installed commands (or a build, X2GO_FARM_BUILD=<meson build dir>).
 Run through run.sh (root). Last line: "N passed, M failed"."""
 import importlib
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -26,8 +27,17 @@ def use_build(build):
 
 
 def kill_leftovers():
+    """Agents and session links of earlier runs (the users are ours)."""
     for u in pglib.USERS:
         subprocess.run(['pkill', '-KILL', '-u', u], stderr=subprocess.DEVNULL)
+        d = os.path.join(pglib.home(u), '.x2go')
+        for name in os.listdir(d) if os.path.isdir(d) else []:
+            if name.startswith('C-'):
+                p = os.path.join(d, name)
+                if os.path.islink(p):
+                    os.unlink(p)
+                else:
+                    shutil.rmtree(p, ignore_errors=True)
 
 
 def main():
@@ -43,6 +53,7 @@ def main():
     passed = failed = 0
     try:
         pglib.private_sqldir(cluster)
+        pglib.private_hosts(['x2gofarmh1', 'x2gofarmh2', 'x2gofarmh3'])
         if only and not any('dbadmin' in w for w in only):
             pglib.prepare_db()
         for name in MODULES:

@@ -68,24 +68,18 @@ static void row_to_session(const PGresult *r, int i, struct x2go_session *o)
 static int pg_list(struct x2go_store *st, const struct x2go_list_query *q,
                    struct x2go_session_list *out)
 {
-    const char *where;
-    switch (q->kind) {
-    case X2GO_LIST_USER:
-        where = "status!='F' AND session_id NOT LIKE '%XSHAD%'";
-        break;
-    case X2GO_LIST_SHADOW:
-        where = "status!='F' AND session_id LIKE '%XSHAD%'";
-        break;
-    default:
-        if (!st->is_root) {
-            x2go_seterr("only root may list every user's sessions");
-            return -1;
-        }
-        where = "true";
+    static const char *const where[] = {
+        [X2GO_LIST_USER] = "status!='F' AND session_id NOT LIKE '%XSHAD%'",
+        [X2GO_LIST_SHADOW] = "status!='F' AND session_id LIKE '%XSHAD%'",
+        [X2GO_LIST_ROOT] = "true",
+    };
+    if (q->kind == X2GO_LIST_ROOT && !st->is_root) {
+        x2go_seterr("only root may list every user's sessions");
+        return -1;
     }
     char sql[1024];
     snprintf(sql, sizeof sql, "SELECT %s FROM %s WHERE %s AND ($1::text IS NULL OR server=$1)"
-             " ORDER BY status DESC", COLUMNS, SESSIONS(st), where);
+             " ORDER BY status DESC", COLUMNS, SESSIONS(st), where[q->kind]);
     const char *p[] = {q->server};
     PGresult *r = x2go_pg_run(pgc(st), "list", sql, 1, p);
     if (!r)

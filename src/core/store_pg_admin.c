@@ -18,6 +18,13 @@
     "CREATE RULE " name " AS ON " ev " TO " tbl " WHERE (" cond ")" NOT_ADMIN \
     " DO INSTEAD NOTHING"
 
+/* Rows only their creator may insert, change or delete. */
+#define CREATOR_RULES(kind, tbl)                                                       \
+    PRIV_RULE("insert_" kind "_priv", "INSERT", tbl, "NEW.creator_id <> current_user"), \
+    PRIV_RULE("update_" kind "_priv", "UPDATE", tbl,                                   \
+              "NEW.creator_id <> current_user OR OLD.creator_id <> current_user"),     \
+    PRIV_RULE("delete_" kind "_priv", "DELETE", tbl, "OLD.creator_id <> current_user")
+
 /* Spec 3.3. pg_dump of the result equals that of the reference's. */
 static const char *const schema[] = {
     "CREATE TABLE sessions(session_id text PRIMARY KEY, display integer NOT NULL,"
@@ -41,10 +48,7 @@ static const char *const schema[] = {
     " ON DELETE CASCADE, creator_id text NOT NULL DEFAULT current_user,"
     " port integer PRIMARY KEY)",
     "CREATE VIEW ports_view AS SELECT server, port FROM used_ports",
-    PRIV_RULE("insert_port_priv", "INSERT", "used_ports", "NEW.creator_id <> current_user"),
-    PRIV_RULE("update_port_priv", "UPDATE", "used_ports",
-              "NEW.creator_id <> current_user OR OLD.creator_id <> current_user"),
-    PRIV_RULE("delete_port_priv", "DELETE", "used_ports", "OLD.creator_id <> current_user"),
+    CREATOR_RULES("port", "used_ports"),
     "CREATE TABLE mounts(session_id text REFERENCES sessions ON DELETE RESTRICT,"
     " path text NOT NULL, client inet NOT NULL,"
     " creator_id text NOT NULL DEFAULT current_user, PRIMARY KEY(path, client))",
@@ -52,10 +56,7 @@ static const char *const schema[] = {
     " WHERE creator_id = current_user",
     "CREATE RULE delete_mounts_view AS ON DELETE TO mounts_view DO INSTEAD DELETE FROM mounts"
     " WHERE session_id = OLD.session_id AND creator_id = current_user AND path = OLD.path",
-    PRIV_RULE("insert_mount_priv", "INSERT", "mounts", "NEW.creator_id <> current_user"),
-    PRIV_RULE("update_mount_priv", "UPDATE", "mounts",
-              "NEW.creator_id <> current_user OR OLD.creator_id <> current_user"),
-    PRIV_RULE("delete_mount_priv", "DELETE", "mounts", "OLD.creator_id <> current_user"),
+    CREATOR_RULES("mount", "mounts"),
     "GRANT ALL PRIVILEGES ON sessions, messages, user_messages, used_ports, mounts TO "
     X2GO_PG_ADMIN,
 };

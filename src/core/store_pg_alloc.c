@@ -87,13 +87,20 @@ static int next_port(struct picker *pk, const struct x2go_sysports *sp)
     return X2GO_STORE_NOPORT;
 }
 
-static int insert_port(struct x2go_store *st, const char *server, const char *sid, int port)
+/* All of a session's new ports in one statement. */
+static int insert_ports(struct x2go_store *st, const char *server, const char *sid,
+                        const int *ports, int n)
 {
-    char ps[12];
-    snprintf(ps, sizeof ps, "%d", port);
-    const char *p[] = {server, sid, ps};
-    return x2go_pg_cmd(pgc(st), "insert port", "INSERT INTO used_ports(server,session_id,port)"
-                       " VALUES($1,$2,$3)", 3, p) == 1 ? 0 : -1;
+    char arr[8 * X2GO_MAX_PORTS + 3] = "{";
+    for (int i = 0; i < n; i++)
+        snprintf(arr + strlen(arr), sizeof arr - strlen(arr), "%s%d", i ? "," : "", ports[i]);
+    strcat(arr, "}");
+    const char *p[] = {server, sid, arr};
+    long got = x2go_pg_cmd(pgc(st), "insert ports", "INSERT INTO used_ports(server,session_id,"
+                           "port) SELECT $1, $2, unnest($3::int[])", 3, p);
+    if (got >= 0 && got != n)
+        x2go_seterr("the database refused the ports of %s", sid);
+    return got == n ? 0 : -1;
 }
 
 static int pick_display(struct x2go_store *st, int start, const struct x2go_sysports *sp)
@@ -140,6 +147,15 @@ static int check_limits(struct x2go_store *st, const struct x2go_reserve_req *r)
     return 0;
 }
 
+/* The id x2gostartagent would build, checked against the sanitizer's
+ * grammar before it goes into the database. */
+static int name_session(const struct x2go_reserve_req *r, struct x2go_reservation *out)
+{
+    int rc = x2go_sid_build(out->sid, sizeof out->sid, r->owner, out->display, r->epoch,
+                            r->type, r->command, r->depth, r->xdmcp);
+    return rc < 0 ? rc : x2go_sid_parse(out->sid, NULL);
+}
+
 static int reserve_locked(struct x2go_store *st, const struct x2go_reserve_req *r,
                           const struct x2go_sysports *sp, struct x2go_reservation *out)
 {
@@ -152,35 +168,64 @@ static int reserve_locked(struct x2go_store *st, const struct x2go_reserve_req *
     int display = pick_display(st, r->display_start, sp);
     if (display < 0)
         return -1;
-    if (x2go_sid_build(out->sid, sizeof out->sid, r->owner, display, r->epoch, r->type,
-                       r->command, r->depth, r->xdmcp) < 0 ||
-        x2go_sid_parse(out->sid, NULL) < 0)
-        return -1;
     out->display = display;
+    if (name_session(r, out) < 0)
+        return -1;
     char ds[12];
     snprintf(ds, sizeof ds, "%d", display);
     const char *p[] = {ds, r->server, r->owner, out->sid};
-    if (x2go_pg_cmd(pg, "insert session", "INSERT INTO sessions(display,server,uname,"
-                    "session_id) VALUES($1,$2,$3,$4)", 4, p) != 1) {
-        if (!x2go_pg_last_state()[0])
-            x2go_seterr("the database refused the new session row");
+    long n = x2go_pg_cmd(pg, "insert session", "INSERT INTO sessions(display,server,uname,"
+                         "session_id) VALUES($1,$2,$3,$4)", 4, p);
+    if (n == 0)
+        x2go_seterr("the database refused the new session row");
+    if (n != 1)
         return -1;
-    }
+    int want = r->nports < X2GO_MAX_PORTS ? r->nports : X2GO_MAX_PORTS;
     struct picker pk;
-    if (r->nports > 0 && load_ports(st, r->port_start, &pk) < 0)
-        return -1;
-    for (int i = 0; i < X2GO_MAX_PORTS; i++) {
+    for (int i = 0; i < X2GO_MAX_PORTS; i++)
         out->ports[i] = -1;
-        if (i >= r->nports)
-            continue;
-        int port = next_port(&pk, sp);
-        if (port < 0)
-            return port;
-        if (insert_port(st, r->server, out->sid, port) < 0)
-            return -1;
-        out->ports[i] = port;
+    if (want <= 0)
+        return 0;
+    if (load_ports(st, r->port_start, &pk) < 0)
+        return -1;
+    for (int i = 0; i < want; i++)
+        if ((out->ports[i] = next_port(&pk, sp)) < 0)
+            return out->ports[i];
+    return insert_ports(st, r->server, out->sid, out->ports, want);
+}
+
+struct reserve_args {
+    const struct x2go_reserve_req *r;
+    struct x2go_reservation *out;
+};
+
+static int reserve_step(struct x2go_store *st, const struct x2go_sysports *sp, void *arg)
+{
+    struct reserve_args *a = arg;
+    return reserve_locked(st, a->r, sp, a->out);
+}
+
+/* fn in one transaction, with a snapshot of this host's ports. A unique-
+ * key collision means a reference host took a number meanwhile: start
+ * over with fresh numbers, a bounded number of times. */
+static int in_tx(struct x2go_store *st, int (*fn)(struct x2go_store *,
+                                                  const struct x2go_sysports *, void *),
+                 void *arg)
+{
+    struct x2go_sysports *sp = malloc(sizeof *sp);
+    if (!sp)
+        abort();
+    int rc = x2go_sysports_load(sp);
+    for (int t = 0; rc == 0 && t < COLLISION_TRIES; t++) {
+        if ((rc = x2go_pg_begin(pgc(st))) < 0)
+            break;
+        rc = x2go_pg_finish(pgc(st), fn(st, sp, arg));
+        if (rc != -1 || strcmp(x2go_pg_last_state(), "23505") != 0)
+            break;
+        rc = 0;
     }
-    return 0;
+    free(sp);
+    return rc;
 }
 
 int x2go_pg_reserve(struct x2go_store *st, const struct x2go_reserve_req *r,
@@ -190,22 +235,8 @@ int x2go_pg_reserve(struct x2go_store *st, const struct x2go_reserve_req *r,
         x2go_seterr("cannot reserve a session for another user");
         return -1;
     }
-    struct x2go_sysports *sp = malloc(sizeof *sp);
-    if (!sp)
-        abort();
-    int rc = x2go_sysports_load(sp);
-    /* A unique-key collision means a reference host took the number
-     * meanwhile: start over with fresh numbers. */
-    for (int t = 0; rc == 0 && t < COLLISION_TRIES; t++) {
-        if ((rc = x2go_pg_begin(pgc(st))) < 0)
-            break;
-        rc = x2go_pg_finish(pgc(st), reserve_locked(st, r, sp, out));
-        if (rc != -1 || strcmp(x2go_pg_last_state(), "23505") != 0)
-            break;
-        rc = 0;
-    }
-    free(sp);
-    return rc;
+    struct reserve_args a = {r, out};
+    return in_tx(st, reserve_step, &a);
 }
 
 /* Keep the ports still free on this host, replace the others. */
@@ -240,7 +271,7 @@ static int resume_locked(struct x2go_store *st, const char *sid, const char *cli
         int np = next_port(&pk, sp);
         if (np < 0)
             return np;
-        if (insert_port(st, cur.server, sid, np) < 0)
+        if (insert_ports(st, cur.server, sid, &np, 1) < 0)
             return -1;
         ports[i] = np;
     }
@@ -257,15 +288,21 @@ static int resume_locked(struct x2go_store *st, const char *sid, const char *cli
     return n < 0 ? -1 : n ? 0 : 1;
 }
 
+struct resume_args {
+    const char *sid, *client;
+    int port_start;
+    int *ports;
+};
+
+static int resume_step(struct x2go_store *st, const struct x2go_sysports *sp, void *arg)
+{
+    struct resume_args *a = arg;
+    return resume_locked(st, a->sid, a->client, a->port_start, a->ports, sp);
+}
+
 int x2go_pg_resume(struct x2go_store *st, const char *sid, const char *client,
                    int port_start, int ports[X2GO_MAX_PORTS])
 {
-    struct x2go_sysports *sp = malloc(sizeof *sp);
-    if (!sp)
-        abort();
-    int rc = x2go_sysports_load(sp);
-    if (rc == 0 && (rc = x2go_pg_begin(pgc(st))) == 0)
-        rc = x2go_pg_finish(pgc(st), resume_locked(st, sid, client, port_start, ports, sp));
-    free(sp);
-    return rc;
+    struct resume_args a = {sid, client, port_start, ports};
+    return in_tx(st, resume_step, &a);
 }

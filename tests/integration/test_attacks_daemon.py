@@ -131,6 +131,10 @@ def finish(d):
             os.killpg(p.pid, signal.SIGKILL)
         except OSError:
             pass
+    try:  # the private store server, when there is one
+        os.kill(int(open("/run/x2go/stored.pid").read()), signal.SIGTERM)
+    except (OSError, ValueError):
+        pass
     out["daemon_log_tail"] = open("/run/td/daemon.log").read()[-3000:] \
         if os.path.exists("/run/td/daemon.log") else ""
 '''

@@ -20,9 +20,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 # Runs as root inside the private namespace; the scenario code follows it
 # and sets the dict out, printed as JSON at the end.
 PRELUDE = r'''
-import json, os, pwd, re, shutil, signal, socket, sqlite3, subprocess, sys, time
-sys.path.insert(0, HERE)
-import itlib
+import json, os, pwd, re, shutil, signal, socket, sqlite3, subprocess, sys, time, types
+# itlib's constants (importing it here would wait for the run's own lock)
+itlib = types.SimpleNamespace(**json.loads(ITLIB))
 A, B, HOST = itlib.USER_A, itlib.USER_B, itlib.HOST
 DEVNULL = subprocess.DEVNULL
 START_ARGS = ["800x600", "adsl", "16m-jpeg-9", "unix-kde-depth_24", "null", "auto", "1",
@@ -40,7 +40,7 @@ os.makedirs("/run/td/state")
 os.makedirs("/tmp/.X11-unix", 0o1777)
 os.chmod("/tmp/.X11-unix", 0o1777)
 sh("mount", "--bind", "/run/td/state", itlib.DBDIR)
-STORED = getattr(itlib, "STORED", None)
+STORED = itlib.STORED
 if STORED and os.path.exists(STORED):
     os.makedirs("/run/x2go", exist_ok=True)
     sh(STORED)
@@ -143,7 +143,10 @@ def finish(d):
 def private(code, timeout=600):
     """Run PRELUDE + code as root in a private mount namespace; its out."""
     itlib.ensure_users()
-    script = "HERE = %r\n" % HERE + PRELUDE + code + "\nprint(json.dumps(out))\n"
+    consts = {k: getattr(itlib, k, None) for k in (
+        "USER_A", "USER_B", "HOST", "ENV", "DB", "DBDIR", "RUNUSER", "HELPER", "STORED")}
+    script = "ITLIB = %r\n" % json.dumps(consts) + PRELUDE + code + \
+        "\nprint(json.dumps(out))\n"
     r = subprocess.run(["unshare", "--mount", "--propagation", "private", "/usr/bin/python3",
                         "-c", script], capture_output=True, text=True, timeout=timeout)
     assert r.returncode == 0, "private instance failed: %s" % r.stderr[-3000:]

@@ -394,6 +394,38 @@ def test_root_terminate_does_not_follow_a_swapped_session_dir():
         "victim's session harmed: %r" % o
 
 
+# ---- start under systemd: --foreground and READY=1 ----------------------
+
+NOTIFY = r'''
+n = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+n.bind("/run/td/notify")
+n.settimeout(15)
+env = dict(os.environ, NOTIFY_SOCKET="/run/td/notify")
+d = subprocess.Popen(["/usr/sbin/x2gocleansessions", "--foreground"], env=env,
+                     stdout=DEVNULL, stderr=DEVNULL)
+try:
+    try:
+        out["message"] = n.recv(4096).decode()
+    except socket.timeout:
+        out["message"] = None
+    out["running"] = d.poll() is None
+    out["pidfile"] = os.path.exists("/run/x2goserver.pid")
+finally:
+    d.send_signal(signal.SIGTERM)
+    out["rc"] = d.wait(10)
+'''
+
+
+def test_foreground_start_notifies_systemd():
+    """--foreground: no fork, no pid file, READY=1 on $NOTIFY_SOCKET once
+    the first pass is done; SIGTERM ends it cleanly."""
+    o = private(NOTIFY)
+    assert o["message"] and "READY=1" in o["message"], "no READY=1: %r" % o
+    assert o["running"], "the daemon did not stay in the foreground"
+    assert not o["pidfile"], "a pid file was written in the foreground"
+    assert o["rc"] == 0, "exit status %r on SIGTERM" % o["rc"]
+
+
 def main(argv):
     return subprocess.call([sys.executable, os.path.join(HERE, "run.py")] +
                            (argv[1:] or ["test_attacks_daemon"]))

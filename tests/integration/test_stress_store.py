@@ -54,11 +54,14 @@ while time.monotonic() < end and len(fails) < 5:
     call('abandon', sid)
     done += 1
 own = call('list', 'user', '--all-servers')
-if keep not in own or [l for l in own.splitlines() if keep in l][0].split('|')[4] != 'R':
+if not keep:
+    fails.append('the first start failed')
+elif keep not in own or [l for l in own.splitlines() if keep in l][0].split('|')[4] != 'R':
     fails.append('long-lived session %s lost or changed: %r' % (keep, own))
 if len(own.splitlines()) != 1:
     fails.append('left-over rows: %r' % own)
-keep_agent.kill()
+if keep_agent:
+    keep_agent.kill()
 print('done=%d' % done)
 for f in fails:
     print('FAIL ' + f)
@@ -143,13 +146,14 @@ users = sys.argv[6:]
 att = subprocess.Popen([runuser, '-u', attacker, '--', '/usr/bin/python3', '-c', ATTACK,
                         helper, seconds], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 ws = [subprocess.Popen([runuser, '-u', u, '--', '/usr/bin/python3', '-c', WORKER, helper,
-                        standin, seconds], stdout=subprocess.PIPE, text=True) for u in users]
+                        standin, seconds], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       text=True) for u in users]
 for u, w in zip(users, ws):
     out, _ = w.communicate(timeout=float(seconds) + 90)
     for line in out.splitlines():
         print(line if not line.startswith('FAIL') else 'FAIL %s %s' % (u, line[5:]))
     if w.returncode != 0:
-        print('FAIL %s worker exit %d' % (u, w.returncode))
+        print('FAIL %s worker exit %d: %r' % (u, w.returncode, out[-300:]))
 try:
     att.wait(30)
 except subprocess.TimeoutExpired:

@@ -84,6 +84,7 @@ def run(argv, user=None, host=None, env=None, timeout=60, stdin=None):
 
 
 hosts = {}
+conf_dir = None
 
 
 class Host:
@@ -248,4 +249,6 @@ def private_sqldir(cluster):
     os.makedirs(SQLDIR, exist_ok=True)
     subprocess.run(['mount', '--bind', d, SQLDIR], check=True)
     write_sql_conf(cluster)
+    global conf_dir
+    conf_dir = d
     return d

@@ -14,7 +14,8 @@ import traceback
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pglib  # noqa: E402
 
-MODULES = ['test_dbadmin', 'test_isolation', 'test_badinput', 'test_failure', 'test_farm']
+MODULES = ['test_dbadmin', 'test_isolation', 'test_badinput', 'test_failure', 'test_farm',
+           'test_mixed']
 
 
 def use_build(build):
@@ -50,10 +51,10 @@ def main():
     kill_leftovers()
     port = int(os.environ.get('X2GO_FARM_PGPORT', 56000 + os.getpid() % 1000))
     cluster = pglib.Cluster(port, listen='*')
-    passed = failed = 0
+    passed = failed = skipped = 0
     try:
         pglib.private_sqldir(cluster)
-        pglib.private_hosts(['x2gofarmh1', 'x2gofarmh2', 'x2gofarmh3'])
+        pglib.private_hosts(['x2gofarmh1', 'x2gofarmh2', 'x2gofarmh3', 'x2gofarmref'])
         if only and not any('dbadmin' in w for w in only):
             pglib.prepare_db()
         for name in MODULES:
@@ -68,6 +69,10 @@ def main():
                     passed += 1
                     print('PASS %s.%s (%.1fs)' % (name, fname, time.monotonic() - t), flush=True)
                 except Exception as e:  # noqa: BLE001 - one failing test never stops the rest
+                    if type(e).__name__ == 'Skip':
+                        skipped += 1
+                        print('SKIP %s.%s: %s' % (name, fname, e), flush=True)
+                        continue
                     failed += 1
                     print('FAIL %s.%s: %s' % (name, fname, e), flush=True)
                     if not isinstance(e, pglib.Fail):
@@ -78,6 +83,8 @@ def main():
     finally:
         kill_leftovers()
         cluster.destroy()
+    if skipped:
+        print('%d skipped' % skipped)
     print('%d passed, %d failed' % (passed, failed))
     return 1 if failed else 0
 

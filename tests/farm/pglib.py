@@ -22,11 +22,14 @@ GROUP = 'x2gopggrp'
 
 DIRS = {'bin': '/usr/bin', 'sbin': '/usr/sbin', 'libexec': '/usr/lib/x2go'}
 _cmds = {}
+build_cmd = None
 
 
 def use_commands(x2go_cmd, daemon, private=None):
     """Map each command name to its path: the installed ones, or (private
     given) symlinks in private to a build's binaries."""
+    global build_cmd
+    build_cmd = x2go_cmd if private else None
     p = subprocess.run([x2go_cmd, '--list'], stdout=subprocess.PIPE, check=True)
     names = [l.split() for l in p.stdout.decode().splitlines() if l.strip()]
     for kind, name in names + [['sbin', 'x2gocleansessions']]:
@@ -98,6 +101,8 @@ class Host:
         script = ('hostname "$0" && mount -t tmpfs -o mode=1777 tmpfs /tmp &&'
                   ' mount -t tmpfs -o mode=755 tmpfs /run && mkdir -m 1777 /run/lock &&'
                   ' mkdir -m 755 /run/sshd && echo ready && exec sleep infinity')
+        if build_cmd:  # what sshd runs there by name is the build too
+            script = 'mount --bind %s /usr/lib/x2go/x2go-cmd && %s' % (build_cmd, script)
         self.holder = subprocess.Popen(['/usr/bin/unshare', '--uts', '--mount',
                                         '--propagation', 'private', '/bin/sh', '-c', script,
                                         name], stdout=subprocess.PIPE)
@@ -137,6 +142,8 @@ def ensure_users():
             pwd.getpwnam(u)
         except KeyError:
             subprocess.run(['useradd', '-m', '-s', '/bin/bash', u], check=True)
+        # not locked: sshd without PAM refuses locked accounts even with a key
+        subprocess.run(['usermod', '-p', '*', u], check=True)
     subprocess.run(['groupadd', '-f', GROUP], check=True)
     subprocess.run(['gpasswd', '-M', ','.join(USERS[1:3]), GROUP], check=True,
                    stdout=subprocess.DEVNULL)

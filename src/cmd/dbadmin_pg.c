@@ -115,12 +115,10 @@ static int add_user(PGconn *pg, const char *user, FILE *out)
     struct passwd *pw = getpwnam(user);
     char role[128], pass[X2GO_PG_PASSWORD_LEN + 1];
     if (!pw) {
-        x2go_complain("Cannot find user (%s)", user);
-        return X2GO_FAIL(1);
+        return x2go_cmd_fail(1, "Cannot find user (%s)", user);
     }
     if (pw->pw_uid == 0) {
-        x2go_complain("The super-user \"root\" is not allowed to use X2Go");
-        return X2GO_FAIL(1);
+        return x2go_cmd_fail(1, "The super-user \"root\" is not allowed to use X2Go");
     }
     if (role_of(user, role, sizeof role) < 0 || x2go_pg_admin_password(pass, sizeof pass) < 0 ||
         x2go_pg_begin(pg) < 0)
@@ -156,8 +154,7 @@ static int each_member(PGconn *pg, const char *group, bool add, FILE *out)
 {
     struct group *gr = getgrnam(group);
     if (!gr) {
-        x2go_complain("Cannot find group (%s)", group);
-        return X2GO_FAIL(1);
+        return x2go_cmd_fail(1, "Cannot find group (%s)", group);
     }
     int rc = 0;
     for (char **m = gr->gr_mem; *m && rc == 0; m++)

@@ -6,6 +6,7 @@ Run as root: unshare -m python3 bench/pg_bench.py [K]  (the reference runs
 through bench/refenv.sh, which must be set up). Ours: the installed
 commands, or X2GO_FARM_BUILD=<meson build dir>."""
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -45,6 +46,7 @@ def main():
     build = os.environ.get('X2GO_FARM_BUILD')
     if build:
         d = tempfile.mkdtemp(prefix='x2go-bench-pgbin-', dir='/var/tmp')
+        pglib.scratch.append(d)
         os.chmod(d, 0o755)
         pglib.use_commands(os.path.abspath(os.path.join(build, 'src/cmd/x2go-cmd')),
                            os.path.abspath(os.path.join(build, 'src/daemon/x2gocleansessions')),
@@ -71,6 +73,9 @@ def main():
             print('| %d | %d | %s | %s | %s |' % (total, own, fmt(o), fmt(r), ratio), flush=True)
     finally:
         c.destroy()
+        subprocess.run(['umount', '-l', pglib.SQLDIR], stderr=subprocess.DEVNULL)
+        for p in pglib.scratch:
+            shutil.rmtree(p) if os.path.isdir(p) else os.unlink(p)
 
 
 if __name__ == '__main__':

@@ -88,6 +88,7 @@ def run(argv, user=None, host=None, env=None, timeout=60, stdin=None):
 
 hosts = {}
 conf_dir = None
+scratch = []  # temporary files and directories, removed by run.py at the end
 
 
 class Host:
@@ -232,6 +233,7 @@ def private_hosts(names, addr='127.0.0.1'):
     """/etc/hosts with the farm's host names (this mount namespace only):
     xauth and the clients resolve them."""
     fd, path = tempfile.mkstemp(prefix='x2go-farm-hosts-', dir='/var/tmp')
+    scratch.append(path)
     with open('/etc/hosts') as f, os.fdopen(fd, 'w') as out:
         out.write(f.read() + '\n%s %s\n' % (addr, ' '.join(names)))
     os.chmod(path, 0o644)
@@ -248,6 +250,7 @@ def private_sqldir(cluster):
     """Bind a scratch directory over /etc/x2go/x2gosql (mount namespace of
     run.sh only) holding the admin password of the test cluster."""
     d = tempfile.mkdtemp(prefix='x2go-pgconf-', dir='/var/tmp')
+    scratch.append(d)
     os.chmod(d, 0o755)
     os.makedirs(os.path.join(d, 'passwords'), mode=0o700)
     with open(os.path.join(d, 'passwords', 'pgadmin'), 'w') as f:

@@ -22,6 +22,7 @@ def use_build(build):
     """Commands from a build, through private symlinks: nothing under /usr
     is used, so installs by other suites cannot pull them away."""
     d = tempfile.mkdtemp(prefix='x2go-farm-bin-', dir='/var/tmp')
+    pglib.scratch.append(d)
     os.chmod(d, 0o755)
     pglib.use_commands(os.path.join(build, 'src/cmd/x2go-cmd'),
                        os.path.join(build, 'src/daemon/x2gocleansessions'), d)
@@ -83,6 +84,9 @@ def main():
     finally:
         kill_leftovers()
         cluster.destroy()
+        subprocess.run(['umount', '-l', '/etc/hosts', pglib.SQLDIR], stderr=subprocess.DEVNULL)
+        for p in pglib.scratch:
+            shutil.rmtree(p) if os.path.isdir(p) else os.unlink(p)
     if skipped:
         print('%d skipped' % skipped)
     print('%d passed, %d failed' % (passed, failed))

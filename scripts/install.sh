@@ -20,7 +20,7 @@ if [ $deps = 1 ]; then
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -q
     apt-get install -y -q --no-install-recommends \
-        build-essential meson ninja-build pkg-config libsqlite3-dev libcmocka-dev librsvg2-dev \
+        build-essential meson ninja-build pkg-config libsqlite3-dev libcmocka-dev libsystemd-dev libpq-dev librsvg2-dev \
         sqlite3 nxagent xauth x11-utils x11-xkb-utils openssh-server openssh-sftp-server \
         psmisc procps iproute2 bash
 fi

@@ -107,6 +107,8 @@ int x2go_store_sqlite_create(const char *path);
 /* Switch to WAL and add the Telekinesis columns if missing; the names of
  * the added columns go to added[] (static strings). The count, or -1. */
 int x2go_store_sqlite_update(const char *path, const char *added[], size_t max);
+/* PostgreSQL (farms): root as x2godbuser, users with their own role. */
+struct x2go_store *x2go_store_pg_open(const char *caller, bool is_root);
 /* The store server's client (unprivileged callers). */
 struct x2go_store *x2go_store_sock_open(const char *caller);
 

@@ -11,19 +11,12 @@ int x2go_share_session(struct x2go_ctx *c, const char *sid, struct x2go_session 
     if (!sid || !*sid)
         sid = getenv("X2GO_SESSION");
     if (!sid || !*sid) {
-        x2go_complain("no valid session name that we can use");
+        x2go_seterr("no valid session name that we can use");
         return 1;
     }
-    if (x2go_ctx_open(c) < 0) {
-        x2go_complain("%s", x2go_err());
-        x2go_ctx_close(c);
-        return 1;
-    }
-    int rc = x2go_ctx_session(c, sid, s);
-    if (rc == 0 && x2go_share_store_ok(c) < 0) {
-        x2go_complain("%s", x2go_err());
+    int rc = x2go_ctx_open(c) < 0 ? 1 : x2go_ctx_session(c, sid, s);
+    if (rc == 0 && x2go_share_store_ok(c) < 0)
         rc = 1;
-    }
     if (rc)
         x2go_ctx_close(c);
     return rc;

@@ -6,8 +6,8 @@
 #include "sessctl.h"
 
 /* Open the context and the caller's session sid (NULL: $X2GO_SESSION;
- * none: the reference's error). 0, or the exit status after one line on
- * stderr (the context is closed then). */
+ * none: the reference's error). 0, or the exit status with the error set
+ * (the context is closed then). */
 int x2go_share_session(struct x2go_ctx *c, const char *sid, struct x2go_session *s);
 
 /* /tmp/.x2go-<user> of the caller, checked (exists, owner, no link). */

@@ -11,6 +11,7 @@
 #include "mounts.h"
 #include "mounts_fs.h"
 #include "sessfiles.h"
+#include "sid.h"
 #include "util.h"
 #include "validate.h"
 
@@ -25,6 +26,7 @@ struct job {
     struct x2go_session s;
     struct x2go_dirspec d;
     bool folders;               /* type "dir" */
+    char failed[X2GO_SHARE_PATH_MAX + 600]; /* the first share that failed, and why */
     const char *client_user, *keyfile, *iconv;
     char host[64], top[PATH_MAX], sessdir[PATH_MAX], opts[PATH_MAX * 2 + 200];
     int logfd;
@@ -32,8 +34,16 @@ struct job {
 
 static int bad(const char *what)
 {
-    x2go_complain("%s", what);
-    return 2;
+    return x2go_cmd_fail(2, "%s", what);
+}
+
+/* Later shares are still tried; the first failure is the one reported. */
+static bool share_failed(struct job *j, const char *fmt, const char *path)
+{
+    x2go_log(LOG_ERR, "%s: share %s failed: %s", j->s.sid, path, x2go_err());
+    if (!j->failed[0])
+        snprintf(j->failed, sizeof j->failed, fmt, path, x2go_err());
+    return false;
 }
 
 /* Everything from outside, before anything is printed or changed. */
@@ -46,6 +56,8 @@ static int check_args(struct job *j, int argc, char **argv)
         !argv[0][0])
         return bad("malformed share type (dir or rem)");
     j->folders = !strcmp(argv[0], "dir");
+    if (!x2go_sid_valid(argv[1]))
+        return bad("malformed session id");
     if (!x2go_client_user_valid(argv[2]))
         return bad("malformed client user name");
     j->client_user = argv[2];
@@ -130,22 +142,20 @@ static bool mount_one(struct job *j, const struct x2go_share *sh, FILE *out)
 {
     char rel[PATH_MAX], mp[PATH_MAX];
     if (x2go_share_mountpoint(sh, j->folders, j->s.sid, rel, sizeof rel) < 0 ||
-        x2go_fmt(mp, sizeof mp, "%s/%s", j->top, rel) < 0 || !x2go_mount_path_valid(j->c.user, mp)) {
-        x2go_complain("mounting of %s failed: no usable mount point", sh->path);
-        return false;
-    }
+        x2go_fmt(mp, sizeof mp, "%s/%s", j->top, rel) < 0 || !x2go_mount_path_valid(j->c.user, mp))
+        return share_failed(j, "mounting of %s failed: no usable mount point (%s)", sh->path);
+    if (x2go_is_mounted(mp))
+        x2go_seterr("%s is mounted already", mp);
     if (x2go_is_mounted(mp) || x2go_dir_ensure(mp, j->c.uid) < 0 ||
-        j->c.st->ops->mount_add(j->c.st, j->s.sid, mp, j->host) != 0) {
-        x2go_complain("insertion of %s failed (already mounted?), not mounting", sh->path);
-        return false;
-    }
+        j->c.st->ops->mount_add(j->c.st, j->s.sid, mp, j->host) != 0)
+        return share_failed(j, "insertion of %s failed (already mounted?), not mounting: %s",
+                            sh->path);
     if (sshfs(j, sh->path, mp, out) == 0) {
         fprintf(out, "mount %s ok\n", sh->path);
         x2go_log(LOG_NOTICE, "%s: mounted %s on %s", j->s.sid, sh->path, mp);
         return true;
     }
-    x2go_log(LOG_ERR, "%s: mounting %s failed: %s", j->s.sid, sh->path, x2go_err());
-    x2go_complain("mounting of %s failed", sh->path);
+    share_failed(j, "mounting of %s failed: %s (see ~/.x2go/C-<sid>/sshfs-mounts.log)", sh->path);
     j->c.st->ops->mount_del(j->c.st, j->s.sid, mp);
     x2go_fuse_unmount(mp);
     rmdir(mp);
@@ -160,7 +170,7 @@ static int mount_all(struct job *j, FILE *out)
         x2go_sessdir_open(j->c.user, j->c.uid, j->s.sid, j->sessdir, sizeof j->sessdir) < 0 ||
         x2go_share_links(j->c.home, j->sessdir, j->top, j->s.sid) < 0 ||
         x2go_keyfile_prepare(j->c.uid, j->keyfile, j->host, j->d.port) < 0 || build_opts(j) < 0)
-        return x2go_cmd_error(1);
+        return -1;
     char log[PATH_MAX];
     j->logfd = x2go_fmt(log, sizeof log, "%s/sshfs-mounts.log", j->sessdir) < 0 ? -1
              : open(log, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
@@ -172,32 +182,45 @@ static int mount_all(struct job *j, FILE *out)
     return failed ? 1 : 0;
 }
 
+static int mount_session(struct job *j, FILE *out)
+{
+    if (!x2go_keyfile_path_ok(j->c.home, j->keyfile))
+        return bad("the key file must be a file in ~/.x2go/ssh");
+    if (access(X2GO_SSHFS, X_OK) < 0) {
+        /* The reference's message, exit 0 (clients show stdout). */
+        fputs("the sshfs command is not installed on this X2Go Server, cannot share "
+              "client-side folders\n", out);
+        return 0;
+    }
+    fprintf(out, "dirs:%s\nssh port:%d\nHost:%s\nUser:%s\n", j->d.joined, j->d.port, j->host,
+            j->client_user);
+    int rc = mount_all(j, out);
+    if (rc < 0)
+        return x2go_cmd_error(1);
+    return rc ? x2go_cmd_fail(1, "%s", j->failed) : 0;
+}
+
 static int run_mountdirs(int argc, char **argv, FILE *out)
 {
     static struct job j;
+    char home[PATH_MAX];
     memset(&j, 0, sizeof j);
     j.logfd = -1;
+    bool own_key = x2go_home(home, sizeof home) == 0 && x2go_keyfile_path_ok(home, argv[3]);
     int rc = check_args(&j, argc, argv);
-    if (rc == 0 && (rc = x2go_share_session(&j.c, argv[1], &j.s)) == 0) {
-        if (!x2go_keyfile_path_ok(j.c.home, j.keyfile))
-            rc = bad("the key file must be a file in ~/.x2go/ssh");
-        else if (access(X2GO_SSHFS, X_OK) < 0) {
-            /* The reference's message, exit 0 (clients show stdout). */
-            fputs("the sshfs command is not installed on this X2Go Server, cannot share "
-                  "client-side folders\n", out);
-        } else {
-            fprintf(out, "dirs:%s\nssh port:%d\nHost:%s\nUser:%s\n", j.d.joined, j.d.port,
-                    j.host, j.client_user);
-            rc = mount_all(&j, out);
-        }
+    if (rc == 0 && (rc = x2go_share_session(&j.c, argv[1], &j.s)) != 0)
+        rc = x2go_cmd_error(rc);
+    else if (rc == 0) {
+        rc = mount_session(&j, out);
         x2go_ctx_close(&j.c);
     }
     /* The key never outlives the call, whatever happened. */
-    if (j.keyfile && j.c.home[0] && x2go_keyfile_path_ok(j.c.home, j.keyfile))
-        x2go_keyfile_remove(j.keyfile);
-    return rc ? X2GO_FAIL(rc) : 0;
+    if (own_key)
+        x2go_keyfile_remove(argv[3]);
+    return rc;
 }
 
-X2GO_COMMAND(mountdirs, "x2gomountdirs", X2GO_BIN,
-             "<dir|rem> <session id> <client user> <key file> <folder spec...>", 5, -1,
-             X2GO_CMD_RAW_ARGS | X2GO_CMD_KEEP_OUTPUT, run_mountdirs);
+/* Paths may be UTF-8 and come as several words: checked here. */
+X2GO_COMMAND_ARGS(mountdirs, X2GO_ARGS_FREE, "x2gomountdirs", X2GO_BIN,
+                  "<dir|rem> <session id> <client user> <key file> <folder spec...>", 5, -1,
+                  X2GO_CMD_KEEP_OUTPUT, run_mountdirs);

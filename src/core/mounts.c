@@ -43,16 +43,15 @@ int x2go_share_mountpoint(const struct x2go_share *sh, bool folder_type, const c
 {
     char name[X2GO_MANGLED_MAX + 1];
     bool cdrom = false;
-    if (sh->kind == X2GO_SHARE_PRINT)
-        return x2go_fmt(out, len, "spool/C-%s", sid);
-    if (sh->kind == X2GO_SHARE_MIMEBOX)
-        return x2go_fmt(out, len, "mimebox/C-%s", sid);
+    if (sh->kind != X2GO_SHARE_FOLDER)
+        return x2go_fmt(out, len, "%s/C-%s", sh->kind == X2GO_SHARE_PRINT ? "spool" : "mimebox",
+                        sid) < 0 ? -1 : 0;
     int rc = folder_type ? x2go_share_mangle(sh->path, name, sizeof name)
                          : x2go_share_mangle_removable(sh->path, name, sizeof name, &cdrom);
     if (rc < 0)
         return -1;
     return x2go_fmt(out, len, "media/%s/%s", folder_type ? "disk" : cdrom ? "cd" : "rm",
-                    name);
+                    name) < 0 ? -1 : 0;
 }
 
 static void trim(char *s)

@@ -66,8 +66,8 @@ int x2go_share_links(const char *home, const char *sessdir, const char *top, con
             relink(link, target) < 0)
             return -1;
     /* ~/media is a convenience: a user's own data there is left alone. */
-    if (x2go_fmt(link, sizeof link, "%s/media", home) == 0 &&
-        x2go_fmt(target, sizeof target, "%s/media", top) == 0)
+    if (x2go_fmt(link, sizeof link, "%s/media", home) >= 0 &&
+        x2go_fmt(target, sizeof target, "%s/media", top) >= 0)
         (void)relink(link, target);
     return 0;
 }
@@ -85,7 +85,7 @@ bool x2go_keyfile_path_ok(const char *home, const char *keyfile)
         return false;
     memcpy(dir, keyfile, (size_t)(slash - keyfile));
     dir[slash - keyfile] = '\0';
-    return x2go_fmt(want, sizeof want, "%s/.x2go/ssh", home) == 0 &&
+    return x2go_fmt(want, sizeof want, "%s/.x2go/ssh", home) >= 0 &&
            realpath(dir, real_dir) && realpath(want, real_want) &&
            !strcmp(real_dir, real_want);
 }
@@ -165,7 +165,7 @@ void x2go_keyfile_remove(const char *keyfile)
 {
     char ident_path[PATH_MAX];
     unlink(keyfile);
-    if (x2go_fmt(ident_path, sizeof ident_path, "%s.ident", keyfile) == 0)
+    if (x2go_fmt(ident_path, sizeof ident_path, "%s.ident", keyfile) >= 0)
         unlink(ident_path);
 }
 
@@ -227,11 +227,11 @@ void x2go_share_dirs_prune(const char *home, const char *top, const char *sid)
     char p[PATH_MAX], link[PATH_MAX];
     for (size_t i = 0; i < X2GO_ARRAY_LEN(order); i++)
         if ((order[i].per_session ? x2go_fmt(p, sizeof p, "%s/%s/C-%s", top, order[i].dir, sid)
-                                  : x2go_fmt(p, sizeof p, "%s/%s", top, order[i].dir)) == 0)
+                                  : x2go_fmt(p, sizeof p, "%s/%s", top, order[i].dir)) >= 0)
             rmdir(p);
     struct stat st;
-    if (x2go_fmt(p, sizeof p, "%s/media", top) == 0 && lstat(p, &st) < 0 &&
-        x2go_fmt(link, sizeof link, "%s/media", home) == 0 && lstat(link, &st) == 0 &&
+    if (x2go_fmt(p, sizeof p, "%s/media", top) >= 0 && lstat(p, &st) < 0 &&
+        x2go_fmt(link, sizeof link, "%s/media", home) == 0 && lstat(link, &st) >= 0 &&
         S_ISLNK(st.st_mode))
         unlink(link);
 }

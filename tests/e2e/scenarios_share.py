@@ -105,10 +105,54 @@ def test_share_folder(env, t):
         c2.wait_exit(T(30))
 
 
+def _profile(c, name, **opts):
+    """A session profile: pyhoca-cli's own --printing is overwritten by the
+    library's default, and the MIME box has no flag at all."""
+    d = os.path.join(c.home, ".x2goclient")
+    os.makedirs(d, exist_ok=True)
+    lines = ["[%s]" % name, "name=%s" % name, "autologin=true", "sound=false", "rootless=true"]
+    lines += ["%s=%s" % kv for kv in sorted(opts.items())]
+    with open(os.path.join(d, "sessions"), "w") as fh:
+        fh.write("\n".join(lines) + "\n")
+
+
+def test_mimebox_and_spool(env, t):
+    """With the MIME box and printing on, both client dirs are mounted; a
+    file written into the session's MIME box reaches the client, and a
+    job placed in the spool is picked up by the client."""
+    user = env.users[0]
+    c = env.client(user, "mimebox")
+    _profile(c, "mbprofile", usemimebox="true", mimeboxaction="SAVEAS", print="true")
+    c.new(APP, ["-P", "mbprofile"])
+    sid = c.wait_ready()
+    _assert_running(env, user, sid)
+    top = "/tmp/.x2go-%s" % user
+    for kind in ("mimebox", "spool"):
+        wait_for(lambda: _mounted(env, "%s/%s/C-%s" % (top, kind, sid)), T(60),
+                 "the client's %s to be mounted" % kind, interval=1)
+    with t.sub("mimebox_file_reaches_client"):
+        env.ssh(user, "echo mime > ~/.x2go/C-%s/mimebox/hello.txt" % sid, check_rc=True)
+        c.wait_text(r"processing incoming X2Go MIME box job: hello\.txt", T(30),
+                    "the client to pick up the MIME box file")
+    with t.sub("spool_job_reaches_client"):
+        env.ssh(user, "cd ~/.x2go/C-%s/spool && printf '%%%%PDF-1.4\\n%%%%%%%%EOF\\n' > job1.pdf"
+                " && printf 'job1.pdf\\ntitle' > job1.pdf.ready" % sid, check_rc=True)
+        c.wait_text(r"processing incoming X2Go print job: job1\.pdf", T(30),
+                    "the client to pick up the print job")
+    _terminate(env, user, sid)
+    env.wait_gone(user, sid, timeout=T(30))
+    for kind in ("mimebox", "spool"):
+        wait_for(lambda: not _mounted(env, "%s/%s/C-%s" % (top, kind, sid)), T(20),
+                 "%s to be unmounted after terminate" % kind, interval=1)
+    c.wait_exit(T(30))
+
+
 TESTS = [
     ("share_folder", test_share_folder),
+    ("mimebox_and_spool", test_mimebox_and_spool),
 ]
 SUBTESTS = {
+    "mimebox_and_spool": ["mimebox_file_reaches_client", "spool_job_reaches_client"],
     "share_folder": ["share_folder_both_ways", "share_suspend_unmounts", "share_resume_remounts",
                      "share_terminate_cleans_up"],
 }

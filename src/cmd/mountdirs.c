@@ -15,6 +15,7 @@
 #include "util.h"
 #include "validate.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -128,7 +129,7 @@ static int sshfs(struct job *j, const char *path, const char *mp, FILE *out)
         argv[n++] = (char *)j->iconv;
     }
     char *const rest[] = {"-o", j->opts, "-o", "HostKeyAlgorithms=+ssh-rsa", "-o",
-                          "PubkeyAcceptedAlgorithms=+ssh-rsa", "-o", "StrictHostKeyChecking=yes",
+                          "PubkeyAcceptedKeyTypes=+ssh-rsa", "-o", "StrictHostKeyChecking=yes",
                           "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes", "-F", "/dev/null",
                           remote, (char *)mp, "-p", port, NULL};
     for (size_t i = 0; i < X2GO_ARRAY_LEN(rest); i++)
@@ -194,6 +195,9 @@ static int mount_session(struct job *j, FILE *out)
     }
     fprintf(out, "dirs:%s\nssh port:%d\nHost:%s\nUser:%s\n", j->d.joined, j->d.port, j->host,
             j->client_user);
+    if (access("/dev/fuse", R_OK | W_OK) < 0)
+        return x2go_cmd_fail(1, "cannot use /dev/fuse: %s (Debian's fuse3 udev rule makes it "
+                                "mode 0666)", strerror(errno));
     int rc = mount_all(j, out);
     if (rc < 0)
         return x2go_cmd_error(1);

@@ -9,8 +9,16 @@ import os
 import shlex
 import sqlite3
 
-from harness import T, check, tail, wait_for
+from harness import T, TestFailure, check, tail, wait_for
 from scenarios import APP, _assert_running, _terminate
+
+
+def _fuse_usable():
+    """Debian's fuse3 udev rule makes /dev/fuse 0666; containers without
+    udev keep the kernel's 0600, and then no user can mount anything."""
+    st = os.stat("/dev/fuse")
+    if st.st_mode & 0o006 != 0o006:
+        os.chmod("/dev/fuse", 0o666)
 
 
 def _mangled(path):
@@ -30,7 +38,11 @@ def _listmounts(env, user, sid):
 
 
 def _wait_share(env, user, sid, mp):
-    wait_for(lambda: _mounted(env, mp), T(60), "%s to be mounted" % mp, interval=1)
+    try:
+        wait_for(lambda: _mounted(env, mp), T(60), "%s to be mounted" % mp, interval=1)
+    except TestFailure as e:
+        log = env.ssh(user, "tail -5 ~/.x2go/C-%s/sshfs-mounts.log" % shlex.quote(sid)).stdout
+        raise TestFailure("%s; sshfs said: %s" % (e, tail(log)))
     rows = _listmounts(env, user, sid)
     check(rows == ["127.0.0.1|%s" % mp], "x2golistmounts %s: %r" % (sid, rows))
 
@@ -52,6 +64,7 @@ def _share_dir(c):
 def test_share_folder(env, t):
     """A client folder is mounted in the session both ways; suspend
     unmounts, resume mounts again, terminate unmounts and cleans up."""
+    _fuse_usable()
     user = env.users[0]
     c = env.client(user, "share-new")
     local = _share_dir(c)
@@ -120,9 +133,11 @@ def test_mimebox_and_spool(env, t):
     """With the MIME box and printing on, both client dirs are mounted; a
     file written into the session's MIME box reaches the client, and a
     job placed in the spool is picked up by the client."""
+    _fuse_usable()
     user = env.users[0]
     c = env.client(user, "mimebox")
-    _profile(c, "mbprofile", usemimebox="true", mimeboxaction="SAVEAS", print="true")
+    _profile(c, "mbprofile", host="127.0.0.1", sshport=env.port, user=user, usemimebox="true",
+             mimeboxaction="SAVEAS", print="true")
     c.new(APP, ["-P", "mbprofile"])
     sid = c.wait_ready()
     _assert_running(env, user, sid)

@@ -195,7 +195,7 @@ def test_store_mount_ops_owner_only():
         check(run([HELPER, 'mount_add', sid, pb, '127.0.0.1'], user=USER_B).rc != 0, 'B adds')
         check(run([HELPER, 'mount_add', sid, pb, '127.0.0.1'], user=USER_A).rc != 0,
               'A adds a path in B dir')
-        for bad in ('/etc/passwd', '/tmp/.x2go-%s/../x' % USER_A, pa + '|x', pa + "' OR 1=1 --"):
+        for bad in ('/etc/passwd', '/tmp/.x2go-%s/../x' % USER_A, pa + '|x', pa + '\nx', '/tmp/x'):
             check(run([HELPER, 'mount_add', sid, bad, '127.0.0.1'], user=USER_A).rc != 0,
                   'A adds %r' % bad)
         check(run([HELPER, 'mount_add', sid, pa, 'not-an-ip'], user=USER_A).rc != 0, 'bad client')
@@ -204,6 +204,12 @@ def test_store_mount_ops_owner_only():
         # Adding the same path again replaces a stale row instead of failing.
         ok(run([HELPER, 'mount_add', sid, pa, '127.0.0.1'], user=USER_A))
         eq(len(_mounts(sid)), 1, 'rows after re-adding')
+        # Text that would be SQL is only ever a bound value.
+        sneaky = pa + "' OR 1=1 --"
+        ok(run([HELPER, 'mount_add', sid, sneaky, '127.0.0.1'], user=USER_A))
+        eq(sorted(m[1] for m in _mounts(sid)), [pa, sneaky], 'rows stored verbatim')
+        ok(run([HELPER, 'mount_del', sid, sneaky], user=USER_A))
+        eq([m[1] for m in _mounts(sid)], [pa], 'rows after deleting the sneaky one')
         r = run([HELPER, 'mount_list', sid], user=USER_B)
         check(r.rc != 0 and r.out == b'', 'B lists A rows: %r' % r)
         check(run([HELPER, 'mount_del', sid, '-'], user=USER_B).rc != 0, 'B deletes')

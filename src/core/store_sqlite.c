@@ -247,10 +247,20 @@ struct x2go_store *x2go_store_sqlite_open(const char *path, const char *caller, 
     /* Probe the schema now so a wrong file fails with one clear line. A
      * read only: the journal mode was set when the file was made. */
     if (sqlite3_exec(db, "SELECT 1 FROM sessions LIMIT 0", NULL, NULL, NULL) != SQLITE_OK) {
+        /* Advice to make a new database only when this file can never
+         * work (not one, or without our tables), and never to delete it:
+         * a busy, full or failing disk is no reason to lose sessions. */
+        int code = sqlite3_errcode(db);
+        bool foreign = code == SQLITE_NOTADB ||
+                       (code == SQLITE_ERROR && strstr(sqlite3_errmsg(db), "no such table"));
         char why[512];
         x2go_sq_fail(db, "probe");
         snprintf(why, sizeof why, "%s", x2go_err());
-        x2go_seterr("the session database %s cannot be read (%s)", path, why);
+        if (foreign)
+            x2go_seterr("%s is not an X2Go session database (%s); move it aside, then "
+                        "x2godbadmin --createdb makes a new one", path, why);
+        else
+            x2go_seterr("the session database %s cannot be read (%s)", path, why);
         sqlite3_close(db);
         return NULL;
     }

@@ -260,19 +260,14 @@ con.close()
 before = subprocess.run(['sqlite3', db, 'SELECT session_id FROM sessions ORDER BY 1'],
                         capture_output=True, text=True).stdout
 # fill the file system (root may use all of tmpfs)
-with open('/var/lib/x2go/fill', 'wb') as f:
+fd = os.open('/var/lib/x2go/fill', os.O_WRONLY | os.O_CREAT, 0o600)
+for size in (65536, 512, 1):
     try:
         while True:
-            f.write(b'\0' * 65536)
-            f.flush()
+            os.write(fd, b'\0' * size)
     except OSError:
         pass
-    try:
-        while True:
-            f.write(b'\0' * 512)
-            f.flush()
-    except OSError:
-        pass
+os.close(fd)
 st = os.statvfs('/var/lib/x2go')
 report('free', st.f_bavail * st.f_frsize)
 p = as_user(helper, 'list', 'user', '--all-servers')

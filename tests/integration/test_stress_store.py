@@ -143,13 +143,14 @@ users = sys.argv[6:]
 att = subprocess.Popen([runuser, '-u', attacker, '--', '/usr/bin/python3', '-c', ATTACK,
                         helper, seconds], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 ws = [subprocess.Popen([runuser, '-u', u, '--', '/usr/bin/python3', '-c', WORKER, helper,
-                        standin, seconds], stdout=subprocess.PIPE, text=True) for u in users]
+                        standin, seconds], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       text=True) for u in users]
 for u, w in zip(users, ws):
     out, _ = w.communicate(timeout=float(seconds) + 90)
     for line in out.splitlines():
         print(line if not line.startswith('FAIL') else 'FAIL %s %s' % (u, line[5:]))
     if w.returncode != 0:
-        print('FAIL %s worker exit %d' % (u, w.returncode))
+        print('FAIL %s worker exit %d: %r' % (u, w.returncode, out[-300:]))
 try:
     att.wait(30)
 except subprocess.TimeoutExpired:

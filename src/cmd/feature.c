@@ -14,6 +14,7 @@
 /* In the reference's listing order. */
 static const char *const builtin[] = {
     "X2GO_RUN_EXTENSIONS",
+    "X2GO_PRINTING",
     "X2GOAGENT_RANDRXINERAMA",
     "X2GO_MOUNTDIRS", "X2GO_UMOUNTSESSION_ALL", "X2GO_UMOUNTSESSION_ONLYPATH",
     "X2GO_SERVERSIDE_DESKTOPCOMMANDS",

@@ -136,6 +136,14 @@ bool x2go_is_mounted(const char *path)
     return r;
 }
 
+bool x2go_path_under(const char *target, const char *dir)
+{
+    size_t n = strlen(dir);
+    while (n > 1 && dir[n - 1] == '/')
+        n--;
+    return n > 0 && !strncmp(target, dir, n) && (target[n] == '\0' || target[n] == '/');
+}
+
 static bool all_of(const char *s, const char *set)
 {
     return strspn(s, set) == strlen(s);

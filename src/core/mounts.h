@@ -41,6 +41,9 @@ bool x2go_mountinfo_has(const char *text, const char *path, bool *fuse);
 /* /proc/self/mountinfo read now: path is a mount point. */
 bool x2go_is_mounted(const char *path);
 
+/* target is dir or lies below it (by path components). */
+bool x2go_path_under(const char *target, const char *dir);
+
 /* X2GO_ICONV as python-x2go and x2goclient send it:
  * modules=iconv,from_code=<enc>,to_code=<enc>, encodings [A-Za-z0-9._:-]. */
 bool x2go_iconv_valid(const char *s);

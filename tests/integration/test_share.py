@@ -7,6 +7,8 @@ import os
 import pwd
 import shutil
 import socket
+import subprocess
+import time
 
 from itlib import (HELPER, USER_A, USER_B, Sessions, check, eq, ok, one_error_line, run, sql)
 
@@ -242,3 +244,30 @@ def test_planted_links_not_followed():
             if os.path.islink(mp):
                 os.unlink(mp)
             shutil.rmtree(victim, ignore_errors=True)
+
+
+def test_showblocks_reads_proc():
+    """x2goshowblocks (root) names the user's processes that keep a share
+    busy (here one sitting in it); nothing for a foreign session."""
+    with Sessions() as s:
+        sid = s.add(USER_A, state='RUNNING')['sid']
+        sid_b = s.add(USER_B, state='RUNNING')['sid']
+        top = '/tmp/.x2go-%s' % USER_A
+        mp = top + '/media/disk/_srv_busy'
+        os.makedirs(mp, exist_ok=True)
+        for d in (top + '/media', top + '/media/disk', mp):
+            shutil.chown(d, USER_A)
+        _seed_mount(sid, mp)
+        p = subprocess.Popen(['runuser', '-u', USER_A, '--', 'sleep', '60'], cwd=mp)
+        try:
+            time.sleep(0.5)
+            r = ok(run(['x2goshowblocks', USER_A, sid]))
+            lines = [l.split('\t') for l in r.out.decode().splitlines()]
+            check(any(f[1] == 'sleep' and f[2] == 'cwd' and f[3] == mp for f in lines),
+                  'the sleeping process is not listed: %r' % r)
+            one_error_line(run(['x2goshowblocks', USER_A, sid_b]), 'foreign session')
+            one_error_line(run(['x2goshowblocks', USER_A, sid], user=USER_A), 'non-root')
+            one_error_line(run(['x2goshowblocks', 'nosuchuserx', sid]), 'unknown user')
+        finally:
+            p.kill()
+            p.wait()

@@ -87,6 +87,15 @@ static void grammars(void **state)
     assert_false(x2go_client_user_valid(""));
 }
 
+static void under(void **state)
+{
+    (void)state;
+    assert_true(x2go_path_under("/tmp/m/a", "/tmp/m"));
+    assert_true(x2go_path_under("/tmp/m", "/tmp/m/"));
+    assert_false(x2go_path_under("/tmp/mx/a", "/tmp/m"));
+    assert_false(x2go_path_under("/tmp", "/tmp/m"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -94,6 +103,7 @@ int main(void)
         cmocka_unit_test(key_split),
         cmocka_unit_test(mountinfo),
         cmocka_unit_test(grammars),
+        cmocka_unit_test(under),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

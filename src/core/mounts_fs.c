@@ -90,20 +90,6 @@ bool x2go_keyfile_path_ok(const char *home, const char *keyfile)
            !strcmp(real_dir, real_want);
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 static int read_key(int fd, uid_t uid, char *buf, size_t len)
 {
     struct stat st;
@@ -133,32 +119,21 @@ int x2go_keyfile_prepare(uid_t uid, const char *keyfile, const char *host, int p
 {
     static char text[X2GO_KEYFILE_MAX + 1];
     char ident_path[PATH_MAX], line[X2GO_KEYFILE_MAX + 300], *key, *ident;
-    int fd = open(keyfile, O_RDWR | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+    int fd = open(keyfile, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
         x2go_seterr("cannot open the key file %s: %s", keyfile, strerror(errno));
         return -1;
     }
     int rc = read_key(fd, uid, text, sizeof text);
-    if (rc == 0)
-        rc = x2go_keyfile_split(text, &key, &ident);
-    if (rc == 0 && (fchmod(fd, 0600) < 0 || ftruncate(fd, 0) < 0 ||
-                    lseek(fd, 0, SEEK_SET) < 0 || write_all(fd, key, strlen(key)) < 0)) {
-        x2go_seterr("cannot rewrite the key file: %s", strerror(errno));
-        rc = -1;
-    }
     close(fd);
-    if (rc < 0 || x2go_fmt(ident_path, sizeof ident_path, "%s.ident", keyfile) < 0 ||
-        x2go_fmt(line, sizeof line, "[%s]:%d %s\n", host, port, ident) < 0)
+    /* Both files are replaced by new 0600 ones, never written through a
+     * name that could have become a link meanwhile. */
+    if (rc < 0 || x2go_keyfile_split(text, &key, &ident) < 0 ||
+        x2go_fmt(ident_path, sizeof ident_path, "%s.ident", keyfile) < 0 ||
+        x2go_fmt(line, sizeof line, "[%s]:%d %s\n", host, port, ident) < 0 ||
+        x2go_write_file_atomic(keyfile, key, strlen(key), 0600) < 0)
         return -1;
-    unlink(ident_path);
-    fd = open(ident_path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd < 0 || write_all(fd, line, strlen(line)) < 0) {
-        x2go_seterr("cannot write %s: %s", ident_path, strerror(errno));
-        rc = -1;
-    }
-    if (fd >= 0)
-        close(fd);
-    return rc;
+    return x2go_write_file_atomic(ident_path, line, strlen(line), 0600);
 }
 
 void x2go_keyfile_remove(const char *keyfile)

@@ -7,6 +7,7 @@ x2gomountdirs as two words that the server must join again.
 
 import os
 import shlex
+import signal
 import sqlite3
 
 from harness import T, TestFailure, check, tail, wait_for
@@ -118,6 +119,27 @@ def test_share_folder(env, t):
         c2.wait_exit(T(30))
 
 
+def test_share_client_crash(env, t):
+    """The client dies (SIGKILL): its sshfs connection goes with it; the
+    session is suspended and its share unmounted, its row dropped."""
+    _fuse_usable()
+    user = env.users[0]
+    c = env.client(user, "share-crash")
+    local = _share_dir(c)
+    c.new(APP, ["--share-local-folders", local])
+    sid = c.wait_ready()
+    mp = "/tmp/.x2go-%s/media/disk/%s" % (user, _mangled(local))
+    _wait_share(env, user, sid, mp)
+    os.killpg(c.proc.pid, signal.SIGKILL)
+    c.proc.wait()
+    env.wait_status(user, sid, "S", timeout=T(60))
+    wait_for(lambda: not _mounted(env, mp), T(60), "%s to be unmounted after the crash" % mp,
+             interval=1)
+    check(_listmounts(env, user, sid) == [], "rows after the crash: %r" % _listmounts(env, user, sid))
+    _terminate(env, user, sid)
+    env.wait_gone(user, sid, timeout=T(30))
+
+
 def _profile(c, name, **opts):
     """A session profile: pyhoca-cli's own --printing is overwritten by the
     library's default, and the MIME box has no flag at all."""
@@ -165,6 +187,7 @@ def test_mimebox_and_spool(env, t):
 TESTS = [
     ("share_folder", test_share_folder),
     ("mimebox_and_spool", test_mimebox_and_spool),
+    ("share_client_crash", test_share_client_crash),
 ]
 SUBTESTS = {
     "mimebox_and_spool": ["mimebox_file_reaches_client", "spool_job_reaches_client"],

@@ -261,13 +261,13 @@ def test_showblocks_reads_proc():
         p = subprocess.Popen(['runuser', '-u', USER_A, '--', 'sleep', '60'], cwd=mp)
         try:
             time.sleep(0.5)
-            r = ok(run(['x2goshowblocks', USER_A, sid]))
+            r = ok(run(['/usr/sbin/x2goshowblocks', USER_A, sid]))
             lines = [l.split('\t') for l in r.out.decode().splitlines()]
             check(any(f[1] == 'sleep' and f[2] == 'cwd' and f[3] == mp for f in lines),
                   'the sleeping process is not listed: %r' % r)
-            one_error_line(run(['x2goshowblocks', USER_A, sid_b]), 'foreign session')
-            one_error_line(run(['x2goshowblocks', USER_A, sid], user=USER_A), 'non-root')
-            one_error_line(run(['x2goshowblocks', 'nosuchuserx', sid]), 'unknown user')
+            one_error_line(run(['/usr/sbin/x2goshowblocks', USER_A, sid_b]), 'foreign session')
+            one_error_line(run(['/usr/sbin/x2goshowblocks', USER_A, sid], user=USER_A), 'non-root')
+            one_error_line(run(['/usr/sbin/x2goshowblocks', 'nosuchuserx', sid]), 'unknown user')
         finally:
             p.kill()
             p.wait()

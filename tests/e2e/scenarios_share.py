@@ -135,7 +135,8 @@ def test_share_client_crash(env, t):
     env.wait_status(user, sid, "S", timeout=T(60))
     wait_for(lambda: not _mounted(env, mp), T(60), "%s to be unmounted after the crash" % mp,
              interval=1)
-    check(_listmounts(env, user, sid) == [], "rows after the crash: %r" % _listmounts(env, user, sid))
+    wait_for(lambda: _listmounts(env, user, sid) == [], T(30), "the rows to go after the crash",
+             interval=1)
     _terminate(env, user, sid)
     env.wait_gone(user, sid, timeout=T(30))
 

@@ -37,7 +37,9 @@ def sh(argv, **kw):
 
 def setup():
     if sh(["id", USER]).returncode:
-        sh(["adduser", "--disabled-password", "--gecos", "", USER])
+        sh(["useradd", "-m", "-s", "/bin/sh", "-g", USER, USER]) if sh(["getent", "group", USER]).returncode == 0 else sh(["useradd", "-m", "-s", "/bin/sh", USER])
+    # A locked account ('!') may not log in even with a key.
+    sh(["usermod", "-p", "*", USER])
     shutil.rmtree(WORK, ignore_errors=True)
     os.makedirs(WORK + "/share/folder0")
     for i in range(1, 11):
@@ -64,15 +66,23 @@ def bundle():
     return key + "----BEGIN RSA IDENTITY----" + host
 
 
-def session(db, pw):
+def fake_agent(pw):
+    """A process of the user carrying the argv element X2GO-<sid>, so the
+    clean-up daemons take the session for alive."""
+    return subprocess.Popen(["setpriv", "--reuid=%d" % pw.pw_uid, "--regid=%d" % pw.pw_gid,
+                             "--clear-groups", "/usr/bin/python3", "-c", "import time; time.sleep(3600)",
+                             "X2GO-" + SID], stdin=subprocess.DEVNULL)
+
+
+def session(db, pw, agent):
     con = sqlite3.connect(db)
     with con:
         con.execute("DELETE FROM mounts WHERE session_id=?", (SID,))
         con.execute("DELETE FROM sessions WHERE session_id=?", (SID,))
         con.execute("INSERT INTO sessions(session_id, display, uname, server, client, status, cookie,"
                     " agent_pid, gr_port, sound_port, fs_port) VALUES (?,8950,?,?,'127.0.0.1','R',"
-                    "'0123456789abcdef0123456789abcdef',2,30100,30101,30102)",
-                    (SID, USER, os.uname().nodename))
+                    "'0123456789abcdef0123456789abcdef',?,30100,30101,30102)",
+                    (SID, USER, os.uname().nodename, agent.pid))
     con.close()
     top = "/tmp/.x2go-%s" % USER
     sdir = "%s/C-%s" % (top, SID)
@@ -100,7 +110,7 @@ def put_key(pw, n):
 def as_user(side, argv):
     cmd = ["runuser", "-u", USER, "--", "env", "HOME=" + pwd.getpwnam(USER).pw_dir,
            "PATH=/usr/bin:/bin"] + argv
-    return ([REFENV, "enter"] + cmd) if side == "ref" else cmd
+    return ([REFENV, "run"] + cmd) if side == "ref" else cmd
 
 
 def timed(argv):
@@ -150,9 +160,10 @@ def main():
     sshd = setup()
     pw = pwd.getpwnam(USER)
     res = {}
+    agent = fake_agent(pw)
     try:
         for side, db in (("ours", OURS_DB), ("ref", REF_DB)):
-            session(db, pw)
+            session(db, pw, agent)
             one, ten, fails = [], [], 0
             for i in range(a.n):
                 dt, ok, r = mount_once(side, pw, i, ["folder0"])
@@ -166,10 +177,11 @@ def main():
                 if ok:
                     ten.append(dt2)
             res[side] = (one, ten, fails, r)
-        base = [timed([REFENV, "enter", "/bin/true"])[0] for _ in range(a.n)]
+        base = [timed([REFENV, "run", "/bin/true"])[0] for _ in range(a.n)]
         floor = [floor_once(pw) for _ in range(a.n)]
     finally:
         sshd.terminate()
+        agent.kill()
     o, r = res["ours"], res["ref"]
     print("| what | reference | ours | ratio |")
     print("|---|---|---|---|")
@@ -179,11 +191,12 @@ def main():
           % (med(r[1]) * 1e3, med(o[1]) * 1e3, med(r[1]) / med(o[1])))
     print()
     print("floor: sshfs alone %.1f ms, fusermount -u alone %.1f ms; entering the reference's"
-          " namespace (refenv.sh enter /bin/true) %.1f ms, included in its times."
+          " namespace (refenv.sh run /bin/true) %.1f ms, included in its times."
           % (med([f[0] for f in floor]) * 1e3, med([f[1] for f in floor]) * 1e3, med(base) * 1e3))
     print("runs: %d each; failed mounts: ours %d, reference %d" % (a.n, o[2], r[2]))
-    if r[2]:
-        print("reference's last output: %r %r" % (r[3].stdout[-300:], r[3].stderr[-300:]))
+    for name, side in (("ours", o), ("reference", r)):
+        if side[2]:
+            print("%s's last output: %r %r" % (name, side[3].stdout[-300:], side[3].stderr[-300:]))
 
 
 if __name__ == "__main__":

@@ -6,6 +6,8 @@
 
 #include "fuzz.h"
 
+#include <stdio.h>
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char *s = fuzz_cstr(data, size);

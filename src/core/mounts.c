@@ -29,9 +29,11 @@ bool x2go_mount_path_valid(const char *user, const char *path)
 bool x2go_mount_path_shape(const char *path)
 {
     char user[X2GO_USER_MAX + 1];
+    if (strncmp(path, "/tmp/.x2go-", strlen("/tmp/.x2go-")) != 0)
+        return false;
     const char *u = path + strlen("/tmp/.x2go-");
     size_t n = strcspn(u, "/");
-    if (strncmp(path, "/tmp/.x2go-", strlen("/tmp/.x2go-")) || n == 0 || n >= sizeof user)
+    if (n == 0 || n >= sizeof user)
         return false;
     memcpy(user, u, n);
     user[n] = '\0';

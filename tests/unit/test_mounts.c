@@ -26,6 +26,8 @@ static void mount_paths(void **state)
     assert_false(x2go_mount_path_valid("alice", "/etc/passwd"));
     assert_true(x2go_mount_path_shape("/tmp/.x2go-alice/media/disk/x"));
     assert_false(x2go_mount_path_shape("/tmp/.x2go-/x"));
+    assert_false(x2go_mount_path_shape(""));
+    assert_false(x2go_mount_path_shape("/tmp"));
     assert_false(x2go_mount_path_shape("/tmp/.x2go-a;b/x"));
     assert_false(x2go_mount_path_shape("/tmp/.x2go-alice/../../etc"));
     char longp[600] = "/tmp/.x2go-alice/";

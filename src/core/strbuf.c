@@ -29,15 +29,18 @@ void x2go_buf_add(struct x2go_buf *b, const void *data, size_t n)
 
 void x2go_buf_printf(struct x2go_buf *b, const char *fmt, ...)
 {
-    va_list ap;
+    reserve(b, 0);
+    va_list ap, again;
     va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_copy(again, ap);
+    int n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
     va_end(ap);
     if (n < 0)
         abort();
-    reserve(b, (size_t)n);
-    va_start(ap, fmt);
-    vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
-    va_end(ap);
+    if ((size_t)n >= b->cap - b->len) {
+        reserve(b, (size_t)n);
+        vsnprintf(b->p + b->len, (size_t)n + 1, fmt, again);
+    }
+    va_end(again);
     b->len += (size_t)n;
 }

@@ -169,13 +169,26 @@ static int drop_privileges(void)
     return 0;
 }
 
+static void write_pidfile(pid_t pid)
+{
+    int fd = open(PID_FILE, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd >= 0) {
+        dprintf(fd, "%ld\n", (long)pid);
+        close(fd);
+    }
+}
+
+/* The pid file is written before the starter returns, so whoever started
+ * us can stop us at once. */
 static int daemonize(void)
 {
     pid_t p = fork();
     if (p < 0)
         return -1;
-    if (p > 0)
+    if (p > 0) {
+        write_pidfile(p);
         _exit(0);
+    }
     setsid();
     int nul = open("/dev/null", O_RDWR | O_CLOEXEC);
     if (nul < 0)
@@ -185,15 +198,6 @@ static int daemonize(void)
     dup2(nul, 2);
     close(nul);
     return 0;
-}
-
-static void write_pidfile(void)
-{
-    int fd = open(PID_FILE, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
-    if (fd >= 0) {
-        dprintf(fd, "%ld\n", (long)getpid());
-        close(fd);
-    }
 }
 
 static void reap(void)
@@ -267,7 +271,9 @@ int main(int argc, char **argv)
         x2go_complain("cannot listen on %s: %s", X2GO_STORE_SOCK, strerror(errno));
         return 1;
     }
-    if ((!foreground && daemonize() < 0) || (write_pidfile(), drop_privileges() < 0)) {
+    if (foreground)
+        write_pidfile(getpid());
+    if ((!foreground && daemonize() < 0) || drop_privileges() < 0) {
         x2go_complain("%s", x2go_err());
         x2go_log(LOG_ERR, "%s", x2go_err());
         return 1;

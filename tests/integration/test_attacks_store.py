@@ -2,17 +2,15 @@
 store server (x2go-stored): each test performs the attack and asserts the
 secure outcome. The full-disk test runs a private instance of the server on
 a small tmpfs in its own mount namespace."""
+import contextlib
 import os
 import signal
-import socket
 import subprocess
-import sys
 import time
 
-from itlib import (DB, DBDIR, HELPER, HOST, RUNUSER, SERVER_CONF, STORED, USER_A, USER_B,
-                   Sessions, check, eq, lines_of, ok, replaced_file, run, sql)
+from itlib import (HELPER, HOST, RUNUSER, SERVER_CONF, STORED, USER_A, USER_B, Sessions, check,
+                   eq, ok, replaced_file, run, sql)
 
-SOCK = '/run/x2go/store.sock'
 CAP = 32  # X2GO_USER_ROWS_MAX
 BOUND = 5.0  # seconds any other user's request may take while under attack
 
@@ -186,10 +184,8 @@ def test_sigstop_and_flood_cannot_stall_other_users():
         finally:
             att.wait(30)
             for p in _pids_of(USER_B):
-                try:
+                with contextlib.suppress(OSError):
                     os.kill(p, signal.SIGCONT)
-                except OSError:
-                    pass
         _drop_rows(USER_A)
 
 
@@ -251,13 +247,14 @@ sh('chmod 0644 /run/x2go/conf && mount --bind /run/x2go/conf %s' % conf)
 sh('/usr/sbin/x2godbadmin --createdb >/dev/null')
 sh(stored)
 db = '/var/lib/x2go/x2go_sessions'
-con = sqlite3.connect(db, isolation_level=None)
-for i in range(3):
-    con.execute("INSERT INTO sessions(display,server,uname,session_id,status,agent_pid)"
-                " VALUES(?,?,?,?,?,1)", (8950 + i, 'itfarmhost2', user,
-                '%s-%d-1700000000_stDXFCE_dp24' % (user, 8950 + i), 'RS'[i % 2]))
-con.close()
-before = subprocess.run(['sqlite3', db, 'SELECT session_id FROM sessions ORDER BY 1'],
+# seeded like every connection of the server does it: the WAL and
+# shared-memory files stay when the last connection closes
+rows = ''.join("INSERT INTO sessions(display,server,uname,session_id,status,agent_pid)"
+               " VALUES(%d,'itfarmhost2','%s','%s-%d-1700000000_stDXFCE_dp24','%s',1);"
+               % (8950 + i, user, user, 8950 + i, 'RS'[i % 2]) for i in range(3))
+subprocess.run(['sqlite3', db, '.filectrl persist_wal 1', rows], check=True)
+before = subprocess.run(['sqlite3', db, '.filectrl persist_wal 1',
+                         'SELECT session_id FROM sessions ORDER BY 1'],
                         capture_output=True, text=True).stdout
 # fill the file system (root may use all of tmpfs)
 fd = os.open('/var/lib/x2go/fill', os.O_WRONLY | os.O_CREAT, 0o600)
@@ -295,7 +292,8 @@ report('integrity', con.execute('PRAGMA integrity_check').fetchall())
 report('rows', con.execute('SELECT count(*) FROM sessions WHERE uname=?', (user,)).fetchone()[0])
 report('ports', con.execute('SELECT count(*) FROM used_ports').fetchone()[0])
 con.close()
-after = subprocess.run(['sqlite3', db, 'SELECT session_id FROM sessions ORDER BY 1'],
+after = subprocess.run(['sqlite3', db, '.filectrl persist_wal 1',
+                         'SELECT session_id FROM sessions ORDER BY 1'],
                        capture_output=True, text=True).stdout
 report('seeded_kept', all(l in after.splitlines() for l in before.splitlines()))
 p = as_user(helper, 'reserve', str(int(time.time())), 'D', 'XFCE', '24', '-', '8800', '30000', '3')

@@ -54,11 +54,14 @@ while time.monotonic() < end and len(fails) < 5:
     call('abandon', sid)
     done += 1
 own = call('list', 'user', '--all-servers')
-if keep not in own or [l for l in own.splitlines() if keep in l][0].split('|')[4] != 'R':
+if not keep:
+    fails.append('the first start failed')
+elif keep not in own or [l for l in own.splitlines() if keep in l][0].split('|')[4] != 'R':
     fails.append('long-lived session %s lost or changed: %r' % (keep, own))
 if len(own.splitlines()) != 1:
     fails.append('left-over rows: %r' % own)
-keep_agent.kill()
+if keep_agent:
+    keep_agent.kill()
 print('done=%d' % done)
 for f in fails:
     print('FAIL ' + f)

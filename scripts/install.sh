@@ -22,7 +22,7 @@ if [ $deps = 1 ]; then
     apt-get install -y -q --no-install-recommends \
         build-essential meson ninja-build pkg-config libsqlite3-dev libcmocka-dev libsystemd-dev libpq-dev librsvg2-dev \
         sqlite3 nxagent xauth x11-utils x11-xkb-utils openssh-server openssh-sftp-server \
-        psmisc procps iproute2 bash
+        psmisc procps iproute2 bash sshfs fuse3
 fi
 
 build=$here/build-install

@@ -88,6 +88,16 @@ struct x2go_store_ops {
     /* Servers with at least one non-F session (of the caller unless
      * root), one per line, no trailing newline; *out is malloc'd. */
     int (*servers)(struct x2go_store *st, char **out);
+    /* Shared folders (the mounts table), for the caller's own session
+     * (root: any); 1 when sid is no session of the caller. The path must
+     * lie in the session owner's /tmp/.x2go-<user>. A row of the same path
+     * and client left by an earlier share of that user is replaced. */
+    int (*mount_add)(struct x2go_store *st, const char *sid, const char *path,
+                     const char *client);
+    /* "<client>|<path>\n" per row; *out is malloc'd. */
+    int (*mount_list)(struct x2go_store *st, const char *sid, char **out);
+    /* One row (path) or all rows of the session (path NULL). */
+    int (*mount_del)(struct x2go_store *st, const char *sid, const char *path);
 };
 
 struct x2go_store {

@@ -25,9 +25,9 @@ if [ $deps = 1 ]; then
     # Build dependencies (debian/control) and what the package depends on.
     apt-get install -y -q --no-install-recommends \
         build-essential debhelper dpkg-dev fakeroot meson ninja-build pkg-config \
-        libsqlite3-dev libsystemd-dev libcmocka-dev librsvg2-dev scdoc git \
+        libsqlite3-dev libsystemd-dev libcmocka-dev librsvg2-dev libpq-dev scdoc git \
         adduser nxagent xauth x11-utils x11-xkb-utils openssh-server openssh-sftp-server \
-        sqlite3 psmisc procps iproute2 bash
+        sqlite3 psmisc procps iproute2 bash sshfs fuse3
 fi
 
 # The services (store server, clean-up daemon): under systemd the package

@@ -72,6 +72,8 @@ pass() { # label timeout-scale [install options]: install a build, run the suite
         return
     fi
     suite "integration ($label)" $py tests/integration/run.py
+    # PostgreSQL backend and a 3-host farm on a private PostgreSQL 15.
+    suite "postgresql farm ($label)" tests/farm/run.sh
     X2GO_E2E_TIMEOUT_SCALE=$scale X2GO_E2E_RESULTS=$results/e2e-$label \
         suite "end-to-end ($label)" $py tests/e2e/run.py
 }
@@ -79,6 +81,8 @@ pass() { # label timeout-scale [install options]: install a build, run the suite
 unit build-test || { echo "FAIL unit build"; failed=$((failed + 1)); }
 unit build-test-asan -Db_sanitize=address,undefined -Db_lundef=false ||
     { echo "FAIL unit build (asan)"; failed=$((failed + 1)); }
+# Line coverage of the clean-up daemon's rules (>= 95 %).
+suite "unit coverage" tests/unit/coverage.sh
 
 # The Debian package (tests/package.sh): build, lintian, the install tree,
 # install, upgrade, remove, purge, install again.

@@ -1,6 +1,8 @@
 /* x2godbadmin (root): create or update the SQLite session database with
- * the reference schema, owners and modes (spec 2.6). */
+ * the reference schema, owners and modes (spec 2.6); PostgreSQL actions
+ * are in dbadmin_pg.c. */
 #include "cmd.h"
+#include "dbadmin_pg.h"
 #include "conf.h"
 #include "store.h"
 #include "util.h"
@@ -55,9 +57,11 @@ static int createdb(gid_t gid)
     return fix_modes(gid);
 }
 
-static int listall(FILE *out)
+static int listall(FILE *out, enum x2go_backend be)
 {
-    struct x2go_store *st = x2go_store_sqlite_open(X2GO_DB_PATH, "root", true);
+    struct x2go_store *st = be == X2GO_BACKEND_POSTGRES
+                                ? x2go_store_pg_open("root", true)
+                                : x2go_store_sqlite_open(X2GO_DB_PATH, "root", true);
     if (!st)
         return x2go_cmd_error(1);
     struct x2go_list_query q = {X2GO_LIST_ROOT, NULL};
@@ -95,11 +99,10 @@ static int run(int argc, char **argv, FILE *out)
     enum x2go_backend be;
     if (x2go_conf_backend(&be) < 0)
         return x2go_cmd_error(1);
-    if (be != X2GO_BACKEND_SQLITE) {
-        return x2go_cmd_fail(1, "the PostgreSQL backend is not available in this build");
-    }
     if (!strcmp(action, "--listsessions_all"))
-        return listall(out);
+        return listall(out, be);
+    if (be == X2GO_BACKEND_POSTGRES)
+        return x2go_dbadmin_pg(action, takes_arg ? argv[1] : NULL, out);
     if (takes_arg || !strcmp(action, "--listusers")) {
         fputs("Only \"--createdb\" and \"--updatedb\" options are available with SQLite3 backend\n",
               out);
@@ -128,5 +131,6 @@ static int run(int argc, char **argv, FILE *out)
 }
 
 X2GO_COMMAND(dbadmin, "x2godbadmin", X2GO_SBIN,
-             "--createdb|--updatedb|--listsessions_all|--help", 0, 2,
+             "--createdb|--updatedb|--listsessions_all|--listusers|--adduser <user>|--rmuser <user>|"
+             "--addgroup <group>|--rmgroup <group>|--help", 0, 2,
              X2GO_CMD_ROOT, run);

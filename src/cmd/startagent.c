@@ -378,6 +378,10 @@ static void agent_argv(struct start *s, const struct x2go_agent_conf *ac, const 
  * the agent listens. 0, AGENT_DIED, or the exit status after the undo. */
 static int run_agent(struct start *s, char **argv, char **env, int logfd)
 {
+    /* The link first: the agent makes NX_ROOT/C-<sid> a directory of its
+     * own when it finds nothing there. */
+    if (x2go_sesslink_create(s->home, s->res.sid, s->dir) < 0)
+        return fail(s, 12, "%s", x2go_err());
     x2go_run_hooks(s->res.sid, "pre-start", env);
     struct x2go_spawn_opts so = {.envp = env, .in_fd = -1, .out_fd = -1, .err_fd = logfd,
                                  .new_session = true};
@@ -388,8 +392,6 @@ static int run_agent(struct start *s, char **argv, char **env, int logfd)
         s->agent = 0;
         return fail(s, 12, "cannot start the X2Go Agent: %s", x2go_err());
     }
-    if (x2go_sesslink_create(s->home, s->res.sid, s->dir) < 0)
-        return fail(s, 12, "%s", x2go_err());
     int st;
     if (waitpid(s->agent, &st, WNOHANG) == s->agent) {
         s->agent = 0;

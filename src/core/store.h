@@ -88,6 +88,16 @@ struct x2go_store_ops {
     /* Servers with at least one non-F session (of the caller unless
      * root), one per line, no trailing newline; *out is malloc'd. */
     int (*servers)(struct x2go_store *st, char **out);
+    /* Shared folders (the mounts table), for the caller's own session
+     * (root: any); 1 when sid is no session of the caller. The path must
+     * lie in the session owner's /tmp/.x2go-<user>. A row of the same path
+     * and client left by an earlier share of that user is replaced. */
+    int (*mount_add)(struct x2go_store *st, const char *sid, const char *path,
+                     const char *client);
+    /* "<client>|<path>\n" per row; *out is malloc'd. */
+    int (*mount_list)(struct x2go_store *st, const char *sid, char **out);
+    /* One row (path) or all rows of the session (path NULL). */
+    int (*mount_del)(struct x2go_store *st, const char *sid, const char *path);
 };
 
 struct x2go_store {
@@ -107,6 +117,8 @@ int x2go_store_sqlite_create(const char *path);
 /* Switch to WAL and add the Telekinesis columns if missing; the names of
  * the added columns go to added[] (static strings). The count, or -1. */
 int x2go_store_sqlite_update(const char *path, const char *added[], size_t max);
+/* PostgreSQL (farms): root as x2godbuser, users with their own role. */
+struct x2go_store *x2go_store_pg_open(const char *caller, bool is_root);
 /* The store server's client (unprivileged callers). */
 struct x2go_store *x2go_store_sock_open(const char *caller);
 

@@ -250,6 +250,28 @@ static int s_servers(struct x2go_store *st, char **out)
     return call(SP_SERVERS, NULL, out);
 }
 
+static int s_mount_add(struct x2go_store *st, const char *sid, const char *path,
+                       const char *client)
+{
+    (void)st;
+    const char *args[] = {sid, path, client};
+    return call(SP_MOUNT_ADD, args, NULL);
+}
+
+static int s_mount_list(struct x2go_store *st, const char *sid, char **out)
+{
+    (void)st;
+    const char *args[] = {sid};
+    return call(SP_MOUNT_LIST, args, out);
+}
+
+static int s_mount_del(struct x2go_store *st, const char *sid, const char *path)
+{
+    (void)st;
+    const char *args[] = {sid, path ? path : "-"};
+    return call(SP_MOUNT_DEL, args, NULL);
+}
+
 static void s_close(struct x2go_store *st)
 {
     free(st);
@@ -258,7 +280,8 @@ static void s_close(struct x2go_store *st)
 static const struct x2go_store_ops sock_ops = {
     .close = s_close, .list = s_list, .get = s_get, .change_status = s_change_status,
     .reserve = s_reserve, .create = s_create, .resume = s_resume, .remove = s_remove,
-    .abandon = s_abandon, .servers = s_servers,
+    .abandon = s_abandon, .servers = s_servers, .mount_add = s_mount_add,
+    .mount_list = s_mount_list, .mount_del = s_mount_del,
 };
 
 struct x2go_store *x2go_store_sock_open(const char *caller)

@@ -235,7 +235,8 @@ static const struct x2go_store_ops sqlite_ops = {
     .close = sq_close, .list = sq_list, .get = x2go_sq_get,
     .change_status = sq_change_status, .reserve = x2go_sq_reserve, .create = sq_create,
     .resume = x2go_sq_resume, .remove = sq_remove, .abandon = sq_abandon,
-    .servers = sq_servers,
+    .servers = sq_servers, .mount_add = x2go_sq_mount_add,
+    .mount_list = x2go_sq_mount_list, .mount_del = x2go_sq_mount_del,
 };
 
 struct x2go_store *x2go_store_sqlite_open(const char *path, const char *caller, bool is_root)

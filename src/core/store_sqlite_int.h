@@ -38,4 +38,9 @@ int x2go_sq_reserve(struct x2go_store *st, const struct x2go_reserve_req *r,
 int x2go_sq_resume(struct x2go_store *st, const char *sid, const char *client,
                    int port_start, int ports[X2GO_MAX_PORTS]);
 
+int x2go_sq_mount_add(struct x2go_store *st, const char *sid, const char *path,
+                      const char *client);
+int x2go_sq_mount_list(struct x2go_store *st, const char *sid, char **out);
+int x2go_sq_mount_del(struct x2go_store *st, const char *sid, const char *path);
+
 #endif

@@ -17,6 +17,10 @@ const struct x2go_sp_opdesc x2go_sp_ops[SP_NOPS] = {
     [SP_REMOVE] = {"remove", 1, {SA_SID}, true, SR_NONE},
     [SP_ABANDON] = {"abandon", 1, {SA_SID}, false, SR_NONE},
     [SP_SERVERS] = {"servers", 0, {0}, false, SR_LINES},
+    /* The path's owner part is checked against the session's owner. */
+    [SP_MOUNT_ADD] = {"mount_add", 3, {SA_SID, SA_MOUNT_PATH, SA_CLIENT}, false, SR_NONE},
+    [SP_MOUNT_LIST] = {"mount_list", 1, {SA_SID}, false, SR_LINES},
+    [SP_MOUNT_DEL] = {"mount_del", 2, {SA_SID, SA_MOUNT_PATH_OR_ALL}, false, SR_NONE},
 };
 
 static const struct {

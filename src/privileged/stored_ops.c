@@ -5,6 +5,7 @@
  * the host of a new row and enforces the session limit and a per-user cap
  * inside the reserving transaction. */
 #include "limit.h"
+#include "mounts.h"
 #include "proc.h"
 #include "sid.h"
 #include "store.h"
@@ -45,6 +46,8 @@ static int valid(enum x2go_sp_arg a, const char *v)
     case SA_COOKIE: return x2go_valid_cookie(v);
     case SA_PID: return x2go_valid_pid(v);
     case SA_CLIENT: return x2go_valid_ip(v);
+    case SA_MOUNT_PATH: return x2go_mount_path_shape(v);
+    case SA_MOUNT_PATH_OR_ALL: return !strcmp(v, "-") || x2go_mount_path_shape(v);
     }
     return 0;
 }
@@ -184,10 +187,33 @@ static int op_servers(struct call *c, char **a)
     return rc;
 }
 
+static int op_mount_add(struct call *c, char **a)
+{
+    return c->st->ops->mount_add(c->st, a[0], a[1], a[2]);
+}
+
+static int op_mount_list(struct call *c, char **a)
+{
+    char *list;
+    int rc = c->st->ops->mount_list(c->st, a[0], &list);
+    if (rc == 0) {
+        x2go_buf_printf(c->out, "%s", list);
+        free(list);
+    }
+    return rc;
+}
+
+static int op_mount_del(struct call *c, char **a)
+{
+    return c->st->ops->mount_del(c->st, a[0], strcmp(a[1], "-") ? a[1] : NULL);
+}
+
 static int (*const run[SP_NOPS])(struct call *, char **) = {
     [SP_LIST] = op_list, [SP_GET] = op_get, [SP_STATUS] = op_status,
     [SP_RESERVE] = op_reserve, [SP_CREATE] = op_create, [SP_RESUME] = op_resume,
     [SP_REMOVE] = op_remove, [SP_ABANDON] = op_abandon, [SP_SERVERS] = op_servers,
+    [SP_MOUNT_ADD] = op_mount_add, [SP_MOUNT_LIST] = op_mount_list,
+    [SP_MOUNT_DEL] = op_mount_del,
 };
 
 /* Check the request; 0 and the op, or -1 with the error set. */

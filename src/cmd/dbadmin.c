@@ -20,12 +20,21 @@ static const char usage_text[] =
     "x2godbadmin --createdb|--updatedb|--listsessions_all|--listusers|--adduser <user>|\n"
     "            --rmuser <user>|--addgroup <group>|--rmgroup <group>|--help\n";
 
+/* The database and the WAL and shared-memory files kept next to it: the
+ * store server (group x2gouser) must be able to write all three. */
 static int fix_modes(gid_t gid)
 {
-    if (chown(X2GO_STATEDIR, 0, gid) < 0 || chmod(X2GO_STATEDIR, 0770) < 0 ||
-        chown(X2GO_DB_PATH, 0, gid) < 0 || chmod(X2GO_DB_PATH, 0660) < 0) {
-        return x2go_cmd_fail(1, "cannot set owner and mode of %s: %s", X2GO_DB_PATH,
+    static const char *const files[] = {X2GO_DB_PATH, X2GO_DB_PATH "-wal",
+                                        X2GO_DB_PATH "-shm"};
+    if (chown(X2GO_STATEDIR, 0, gid) < 0 || chmod(X2GO_STATEDIR, 0770) < 0)
+        return x2go_cmd_fail(1, "cannot set owner and mode of %s: %s", X2GO_STATEDIR,
                              strerror(errno));
+    for (size_t i = 0; i < X2GO_ARRAY_LEN(files); i++) {
+        if (i > 0 && access(files[i], F_OK) < 0)
+            continue;
+        if (chown(files[i], 0, gid) < 0 || chmod(files[i], 0660) < 0)
+            return x2go_cmd_fail(1, "cannot set owner and mode of %s: %s", files[i],
+                                 strerror(errno));
     }
     return 0;
 }
@@ -109,8 +118,12 @@ static int run(int argc, char **argv, FILE *out)
     if (!probe)
         return x2go_cmd_error(1);
     x2go_store_close(probe);
-    if (x2go_store_sqlite_update(X2GO_DB_PATH) < 0)
+    const char *added[4];
+    int n = x2go_store_sqlite_update(X2GO_DB_PATH, added, X2GO_ARRAY_LEN(added));
+    if (n < 0)
         return x2go_cmd_error(1);
+    for (int i = 0; i < n; i++)
+        fprintf(out, "ADDING: %s column to table sessions\n", added[i]);
     return fix_modes(gr->gr_gid);
 }
 

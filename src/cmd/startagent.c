@@ -495,8 +495,12 @@ static int reserve(struct start *s)
         .xdmcp = s->stype == 'S' ? NULL : s->xdmcp, .display_start = 50,
         .port_start = x2go_random_port(), .nports = 3,
     };
-    if (s->st->ops->reserve(s->st, &req, &s->res) < 0) {
-        bool ports = strstr(x2go_err(), "no free TCP port") != NULL;
+    int rc = s->st->ops->reserve(s->st, &req, &s->res);
+    if (rc == X2GO_STORE_LIMIT)
+        return x2go_cmd_fail(9, "%s", x2go_err());
+    if (rc < 0) {
+        /* One transaction: no half-made reservation is left either way. */
+        bool ports = rc == X2GO_STORE_NOPORT;
         return x2go_cmd_fail(ports ? 11 : 10, "Unable to find free %s or insert new session "
                              "into database: %s", ports ? "port" : "display port", x2go_err());
     }

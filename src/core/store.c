@@ -17,8 +17,8 @@ struct x2go_store *x2go_store_open(void)
     char me[X2GO_USER_MAX + 1];
     if (x2go_caller_name(me, sizeof me) < 0)
         return NULL;
-    /* Root owns the database file; everyone else goes through the helper. */
+    /* Root owns the database file; everyone else asks the store server. */
     if (getuid() == 0)
         return x2go_store_sqlite_open(X2GO_DB_PATH, me, true);
-    return x2go_store_helper_open(me);
+    return x2go_store_sock_open(me);
 }

@@ -108,8 +108,15 @@ def rows_through_store(user, n, server=HOST):
     """Up to n reservations of user through the store; [(sid, ports)]."""
     calls = [["reserve", server, str(1790000000 + i), "D", "XFCE", "24", "-", "100",
               "40000", "3"] for i in range(n)]
+    res = store_calls(user, calls)
+    if res and res[0][0] != 0 and "takes 8 arguments" in res[0][2]:
+        # a store that serves this host only: no server argument
+        if server != HOST:
+            return []
+        out.pop("store_refused", None)
+        res = store_calls(user, [c[:1] + c[2:] for c in calls])
     got = []
-    for rc, stdout, _ in store_calls(user, calls):
+    for rc, stdout, _ in res:
         if rc != 0:
             break
         f = stdout.split()

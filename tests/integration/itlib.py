@@ -420,6 +420,16 @@ while True:
 '''
 
 
+def _catches_hup_and_term(pid):
+    """Has the process installed its SIGHUP and SIGTERM handlers yet?"""
+    with open('/proc/%s/status' % pid) as f:
+        for line in f:
+            if line.startswith('SigCgt:'):
+                mask = int(line.split()[1], 16)
+                return mask & (1 << (signal.SIGHUP - 1)) and mask & (1 << (signal.SIGTERM - 1))
+    return False
+
+
 def sid_for(user, display, epoch=None, cmd='XFCE', typ='D', suffix=''):
     return '%s-%d-%d_st%s%s_dp24%s' % (user, display, epoch or int(time.time()), typ, cmd,
                                        suffix)
@@ -479,7 +489,8 @@ class Sessions:
                     if os.stat('/proc/' + d).st_uid != uid:
                         continue
                     with open('/proc/%s/cmdline' % d, 'rb') as f:
-                        if want in f.read().split(b'\0'):
+                        if want in f.read().split(b'\0') and (
+                                not answering or _catches_hup_and_term(d)):
                             return int(d)
                 except OSError:
                     continue

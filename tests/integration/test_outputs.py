@@ -299,8 +299,9 @@ def test_suspend_is_silent_and_stores_s():
         info = s.add(USER_A, agent='answering', state='RUNNING')
         r = cmd(USER_A, ['x2gosuspend-session', info['sid']])
         eq((r.rc, r.out, r.err), (0, b'', b''), 'x2gosuspend-session exit, stdout, stderr')
-        eq(status_of(info['sid']), 'S', 'stored status after suspend')
-        eq(s.agent_state(USER_A, info['sid']), 'SUSPENDED', 'agent state after suspend')
+        eq((status_of(info['sid']), s.agent_state(USER_A, info['sid']),
+            os.path.exists('/proc/%d' % info['agent_pid'])), ('S', 'SUSPENDED', True),
+           'stored status, agent state, agent alive after suspend')
 
 
 def test_terminate_is_silent_and_ends_the_agent():

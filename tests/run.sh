@@ -37,7 +37,12 @@ suites=" ${X2GO_TEST_SUITES:-integration e2e} "
 read -ra it_args <<<"${X2GO_IT_ARGS:-}"
 read -ra e2e_args <<<"${X2GO_E2E_ARGS:-}"
 rm -rf "$sandir" && install -d -m 1777 "$sandir"
-export ASAN_OPTIONS=halt_on_error=1:abort_on_error=1:detect_leaks=1:log_path=$sandir/asan
+# Leaks: detected in the unit tests (clean). Not in the installed server:
+# LeakSanitizer cannot stop the world in a setgid (non-dumpable) process, so
+# it fails every call of the setgid store helper ("LeakSanitizer has
+# encountered a fatal error"); see the asan pass below.
+asan=halt_on_error=1:abort_on_error=1:log_path=$sandir/asan
+export ASAN_OPTIONS=$asan:detect_leaks=1
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:log_path=$sandir/ubsan
 export X2GO_SANITIZER_DIR=$sandir
 
@@ -130,6 +135,7 @@ if want unit-asan; then
 fi
 
 # --- integration and end-to-end, normal and ASan+UBSan builds -----------
+export ASAN_OPTIONS=$asan:detect_leaks=0
 want normal && pass normal 1
 want asan && pass asan 3 --asan
 

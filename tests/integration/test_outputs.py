@@ -147,8 +147,7 @@ def test_start_prints_seven_lines_of_the_stored_row():
             eq(len(listed), 1, 'list lines after the start: %r' % listed)
             match_line(listed[0], Sessions.info(sid), age_range=(0, 60))
 
-            t = cmd(USER_A, ['x2goterminate-session', sid])
-            eq((t.rc, t.out, t.err), (0, b'', b''), 'x2goterminate-session exit, stdout, stderr')
+            silent('x2goterminate-session', sid)
             check(agent_gone(pid), 'agent %d still alive after terminate' % pid)
             eq(lines_of(ok(cmd(USER_A, ['x2golistsessions']), 'list after terminate')), [],
                'list after terminate')
@@ -294,11 +293,16 @@ def test_start_whose_agent_dies_exits_12():
 
 # --------------------------------------------------- suspend, terminate, resume
 
+def silent(command, sid):
+    """Suspend and terminate succeed silently: exit 0, no output."""
+    r = cmd(USER_A, [command, sid])
+    eq((r.rc, r.out, r.err), (0, b'', b''), '%s exit, stdout, stderr' % command)
+
+
 def test_suspend_is_silent_and_stores_s():
     with Sessions() as s:
         info = s.add(USER_A, agent='answering', state='RUNNING')
-        r = cmd(USER_A, ['x2gosuspend-session', info['sid']])
-        eq((r.rc, r.out, r.err), (0, b'', b''), 'x2gosuspend-session exit, stdout, stderr')
+        silent('x2gosuspend-session', info['sid'])
         eq((status_of(info['sid']), s.agent_state(USER_A, info['sid']),
             os.path.exists('/proc/%d' % info['agent_pid'])), ('S', 'SUSPENDED', True),
            'stored status, agent state, agent alive after suspend')
@@ -307,8 +311,7 @@ def test_suspend_is_silent_and_stores_s():
 def test_terminate_is_silent_and_ends_the_agent():
     with Sessions() as s:
         info = s.add(USER_A, agent='answering', state='RUNNING')
-        r = cmd(USER_A, ['x2goterminate-session', info['sid']])
-        eq((r.rc, r.out, r.err), (0, b'', b''), 'x2goterminate-session exit, stdout, stderr')
+        silent('x2goterminate-session', info['sid'])
         check(agent_gone(info['agent_pid']), 'agent alive after terminate')
         check(status_of(info['sid']) in ('F', None), 'status after terminate: %r'
               % status_of(info['sid']))

@@ -284,7 +284,7 @@ def _client_tree(env):
 PIX_TEXT = "X2GO-PIXELS-0123456789"
 PIX_APP = "xmessage -fg red -bg white -timeout 600 " + PIX_TEXT
 # '     0x1a00003 "xmessage": ("xmessage" "Xmessage")  254x60+0+0  +513+482'
-WIN_RE = re.compile(r'^\s*(0x[0-9a-f]+) "xmessage": \("xmessage" "Xmessage"\)\s+(\d+)x(\d+)\+', re.M)
+WIN_RE = re.compile(r'^\s*(0x[0-9a-f]+) "xmessage":[^\n]*?\s(\d+)x(\d+)[+-]', re.M)
 
 
 def _windows(tree):
@@ -306,8 +306,9 @@ def _image_size(png):
 
 def _red_pixels(png):
     """How many pixels are (near) pure red: the text's and the button's."""
-    r = _magick(["/usr/bin/convert", png, "-fuzz", "25%", "-fill", "white", "-opaque", "red",
-                 "-fill", "black", "+opaque", "white", "-format", "%[fx:round((1-mean)*w*h)]", "info:"],
+    # everything not red -> white, then red -> black; count the black
+    r = _magick(["/usr/bin/convert", png, "-fuzz", "25%", "-fill", "white", "+opaque", "red",
+                 "-fill", "black", "-opaque", "red", "-format", "%[fx:round((1-mean)*w*h)]", "info:"],
                 "counting red pixels of " + png)
     return int(r.stdout.strip())
 

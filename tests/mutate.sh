@@ -3,8 +3,9 @@
 # scratch copy of the tree, and only the suite it targets runs there (through
 # that copy's tests/run.sh: the same stage logic and tallies as a real run).
 # A mutation counts as passed when that run ends with "N passed, M failed",
-# M > 0, and a non-zero exit status; as failed when the suite stays green or
-# the mutation no longer applies to the code. Mutations of the integration
+# M > 0, a non-zero exit status, and the test aimed at the bug among the
+# failures (a run that fails for another reason, e.g. its set-up, proves
+# nothing); as failed otherwise, or when the mutation no longer applies. Mutations of the integration
 # and end-to-end suites install the mutated build; the normal build of this
 # tree is installed again at the end.
 # Run as root, under the suite lock (tests/run.sh runs it).
@@ -17,6 +18,7 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 results=$here/tests/results/mutations
 rm -rf "$results" && mkdir -p "$results"
 scratch=$(mktemp -d /var/tmp/x2go-mutate.XXXXXX)
+chmod 755 "$scratch" # test users (sshd) read files of the copy
 installed=0
 cleanup() {
     if [ $installed = 1 ]; then
@@ -51,18 +53,19 @@ fresh() {
 
 # Run the scratch tree's suite (environment: X2GO_TEST_STAGES and friends)
 # and judge it.
-expect_caught() { # name
+expect_caught() { # name, start of the FAIL line of the test aimed at it
     local log=$results/$1.log line f rc
     X2GO_SANITIZER_DIR=$scratch/san bash "$scratch/tree/tests/run.sh" >"$log" 2>&1
     rc=$?
     cp -r "$scratch/tree/tests/results" "$results/$1-results" 2>/dev/null
     line=$(tail -n 1 "$log")
     f=$(sed -nE 's/^[0-9]+ passed, ([0-9]+) failed$/\1/p' <<<"$line")
-    if [ "$rc" != 0 ] && [ -n "$f" ] && [ "$f" -gt 0 ]; then
-        echo "PASS $1: caught ($line; $(grep -m1 '^FAIL' "$log"))"
+    if [ "$rc" != 0 ] && [ -n "$f" ] && [ "$f" -gt 0 ] && grep -q "^FAIL $2" "$log"; then
+        echo "PASS $1: caught ($line; $(grep -m1 "^FAIL $2" "$log" | cut -c1-300))"
         passed=$((passed + 1))
     else
-        echo "FAIL $1: not caught (exit $rc, last line '$line'); see $log"
+        echo "FAIL $1: not caught by $2 (exit $rc, last line '$line'; $(grep -m1 '^FAIL' "$log" |
+            cut -c1-200)); see $log"
         failed=$((failed + 1))
     fi
 }
@@ -89,7 +92,7 @@ if mutant sid_parser_overread src/core/sid.c '    size_t len = strlen(sid);
     volatile char past = sid[len + 1];
     (void)past;
 '; then
-    X2GO_TEST_STAGES=unit-asan expect_caught sid_parser_overread
+    X2GO_TEST_STAGES=unit-asan expect_caught sid_parser_overread "test_sid: "
 fi
 
 # 2. integration: x2gostartagent prints the file-sharing port where the
@@ -99,7 +102,7 @@ if mutant start_ports_swapped src/cmd/startagent.c \
     's->res.sid, s->res.ports[0], s->res.ports[2], s->res.ports[1]);'; then
     installed=1
     X2GO_TEST_STAGES=normal X2GO_TEST_SUITES=integration X2GO_IT_ARGS=test_outputs \
-        expect_caught start_ports_swapped
+        expect_caught start_ports_swapped "test_outputs.test_start_prints_seven_lines"
 fi
 
 # 3. end-to-end: a suspended session is stored and reconciled as running.
@@ -112,7 +115,7 @@ if mutant suspend_status_lost \
         return 'R';"; then
     installed=1
     X2GO_TEST_STAGES=normal X2GO_TEST_SUITES=e2e X2GO_E2E_ARGS="-k sigint_suspends" \
-        expect_caught suspend_status_lost
+        expect_caught suspend_status_lost "sigint_suspends: "
 fi
 
 echo "$passed passed, $failed failed"

@@ -54,8 +54,7 @@ static int run_syslog(int argc, char **argv, FILE *out)
         if (!strcasecmp(argv[1], levels[i].name))
             prio = levels[i].prio;
     if (prio < 0) {
-        x2go_complain("unknown log level '%s'", argv[1]);
-        return 2;
+        return x2go_cmd_fail(2, "unknown log level '%s'", argv[1]);
     }
     char msg[1024] = "";
     size_t o = 0;

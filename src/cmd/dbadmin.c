@@ -24,8 +24,8 @@ static int fix_modes(gid_t gid)
 {
     if (chown(X2GO_STATEDIR, 0, gid) < 0 || chmod(X2GO_STATEDIR, 0770) < 0 ||
         chown(X2GO_DB_PATH, 0, gid) < 0 || chmod(X2GO_DB_PATH, 0660) < 0) {
-        x2go_complain("cannot set owner and mode of %s: %s", X2GO_DB_PATH, strerror(errno));
-        return 1;
+        return x2go_cmd_fail(1, "cannot set owner and mode of %s: %s", X2GO_DB_PATH,
+                             strerror(errno));
     }
     return 0;
 }
@@ -33,15 +33,13 @@ static int fix_modes(gid_t gid)
 static int createdb(gid_t gid)
 {
     if (mkdir(X2GO_STATEDIR, 0770) < 0 && errno != EEXIST) {
-        x2go_complain("cannot create %s: %s", X2GO_STATEDIR, strerror(errno));
-        return 1;
+        return x2go_cmd_fail(1, "cannot create %s: %s", X2GO_STATEDIR, strerror(errno));
     }
     static const char *const files[] = {X2GO_DB_PATH, X2GO_DB_PATH "-wal",
                                         X2GO_DB_PATH "-shm", X2GO_DB_PATH "-journal"};
     for (size_t i = 0; i < X2GO_ARRAY_LEN(files); i++)
         if (unlink(files[i]) < 0 && errno != ENOENT) {
-            x2go_complain("cannot remove %s: %s", files[i], strerror(errno));
-            return 1;
+            return x2go_cmd_fail(1, "cannot remove %s: %s", files[i], strerror(errno));
         }
     if (x2go_store_sqlite_create(X2GO_DB_PATH) < 0)
         return x2go_cmd_error(1);
@@ -79,8 +77,7 @@ static int run(int argc, char **argv, FILE *out)
         if (!strcmp(action, without[i]))
             known = true;
     if (!known || argc != (takes_arg ? 2 : argc ? 1 : 0)) {
-        x2go_complain("unknown or incomplete action; see x2godbadmin --help");
-        return 2;
+        return x2go_cmd_fail(2, "unknown or incomplete action; see x2godbadmin --help");
     }
     if (!strcmp(action, "--help")) {
         fputs(usage_text, out);
@@ -90,8 +87,7 @@ static int run(int argc, char **argv, FILE *out)
     if (x2go_conf_backend(&be) < 0)
         return x2go_cmd_error(1);
     if (be != X2GO_BACKEND_SQLITE) {
-        x2go_complain("the PostgreSQL backend is not available in this build");
-        return 1;
+        return x2go_cmd_fail(1, "the PostgreSQL backend is not available in this build");
     }
     if (!strcmp(action, "--listsessions_all"))
         return listall(out);
@@ -102,8 +98,7 @@ static int run(int argc, char **argv, FILE *out)
     }
     struct group *gr = getgrnam(X2GO_DBGROUP);
     if (!gr) {
-        x2go_complain("Can not find group (%s); create it first", X2GO_DBGROUP);
-        return 1;
+        return x2go_cmd_fail(1, "Can not find group (%s); create it first", X2GO_DBGROUP);
     }
     if (!strcmp(action, "--createdb") || access(X2GO_DB_PATH, F_OK) < 0)
         return createdb(gr->gr_gid);

@@ -35,11 +35,9 @@ static int fetch(const char *sid, struct x2go_session *s, struct x2go_store **st
     int rc = st->ops->get(st, sid, s);
     if (rc != 0) {
         if (rc == 1)
-            x2go_complain("no session %s of this user", sid);
-        else
-            x2go_complain("%s", x2go_err());
+            x2go_seterr("no session %s of this user", sid);
         x2go_store_close(st);
-        return 1;
+        return x2go_cmd_error(1);
     }
     if (stp)
         *stp = st;
@@ -53,8 +51,7 @@ static int run_changestatus(int argc, char **argv, FILE *out)
     (void)argc;
     (void)out;
     if (strlen(argv[0]) != 1 || !x2go_status_valid(argv[0][0])) {
-        x2go_complain("invalid status '%s' (use R, S, T or F)", argv[0]);
-        return 2;
+        return x2go_cmd_fail(2, "invalid status '%s' (use R, S, T or F)", argv[0]);
     }
     if (x2go_sid_parse(argv[1], NULL) < 0)
         return x2go_cmd_error(2);
@@ -64,10 +61,8 @@ static int run_changestatus(int argc, char **argv, FILE *out)
     int rc = st->ops->change_status(st, argv[1], argv[0][0]);
     x2go_store_close(st);
     if (rc == 1)
-        x2go_complain("no session %s of this user", argv[1]);
-    else if (rc < 0)
-        x2go_complain("%s", x2go_err());
-    return rc == 0 ? 0 : 1;
+        x2go_seterr("no session %s of this user", argv[1]);
+    return rc == 0 ? 0 : x2go_cmd_error(1);
 }
 
 static int run_getstatus(int argc, char **argv, FILE *out)

@@ -54,10 +54,9 @@ static int list(int argc, char **argv, FILE *out, enum mode m)
             server = NULL;
         else if (x2go_valid_hostname(argv[0]))
             server = argv[0];
-        else {
-            x2go_complain("invalid server name (expected a host name or --all-servers)");
-            return 2;
-        }
+        else
+            return x2go_cmd_fail(2, "invalid server name (expected a host name or "
+                                    "--all-servers)");
     }
     struct x2go_store *st = x2go_store_open();
     if (!st)

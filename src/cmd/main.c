@@ -4,14 +4,13 @@
 #include "util.h"
 
 #include <libgen.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 extern const struct x2go_cmd *const __start_x2go_cmds[];
 extern const struct x2go_cmd *const __stop_x2go_cmds[];
-
-#define ARG_MAX_LEN 512
 
 static const struct x2go_cmd *find(const char *name)
 {
@@ -21,11 +20,20 @@ static const struct x2go_cmd *find(const char *name)
     return NULL;
 }
 
-int x2go_cmd_error(int status)
+/* A handler's reason to fail, kept aside (clean-up after the failure may
+ * set the error again) and printed once by main(). */
+static char reason[1200];
+
+int x2go_cmd_fail(int status, const char *fmt, ...)
 {
-    x2go_complain("%s", x2go_err());
-    return X2GO_FAIL(status);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(reason, sizeof reason, fmt, ap);
+    va_end(ap);
+    return status;
 }
+
+int x2go_cmd_error(int status) { return x2go_cmd_fail(status, "%s", x2go_err()); }
 
 static int usage(const struct x2go_cmd *c, const char *why)
 {
@@ -78,30 +86,26 @@ int main(int argc, char **argv)
         return usage(c, "missing arguments");
     if (c->max_args >= 0 && nargs > c->max_args)
         return usage(c, "too many arguments");
-    if (!(c->flags & X2GO_CMD_RAW_ARGS))
-        for (int i = 1; i < argc; i++) {
-            if (strlen(argv[i]) > ARG_MAX_LEN)
-                return usage(c, "argument too long");
-            if (!x2go_is_printable_ascii(argv[i]))
-                return usage(c, "argument with control or non-ASCII characters");
-        }
+    for (int i = 1; i < argc && c->args != X2GO_ARGS_FREE; i++) {
+        if (strlen(argv[i]) > (i == c->args ? X2GO_TEXT_MAX : X2GO_ARG_MAX))
+            return usage(c, "argument too long");
+        if (!x2go_is_printable_ascii(argv[i]))
+            return usage(c, "argument with control or non-ASCII characters");
+    }
     log_call(argc, argv);
     if ((c->flags & X2GO_CMD_ROOT) && getuid() != 0) {
         x2go_complain("must be run as root");
         return 1;
-    }
-    if (c->flags & X2GO_CMD_DIRECT) {
-        int rc = c->run(nargs, argv + 1, stdout);
-        return rc < 0 ? -rc : rc;
     }
     char *buf = NULL;
     size_t len = 0;
     FILE *out = open_memstream(&buf, &len);
     if (!out)
         abort();
-    int rc = c->run(nargs, argv + 1, out);
+    int status = c->run(nargs, argv + 1, out);
     fclose(out);
-    int status = rc < 0 ? -rc : rc;
+    if (status != 0 && reason[0])
+        x2go_complain("%s", reason);
     /* Clients take any stdout as success: print it only when we succeeded. */
     if (status == 0 || (c->flags & X2GO_CMD_KEEP_OUTPUT))
         fwrite(buf, 1, len, stdout);

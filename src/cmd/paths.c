@@ -25,8 +25,8 @@ static int print_path(const char *key, FILE *out)
                 fputc('\n', out);
             return 0;
         }
-    x2go_complain("unknown path key (use base, lib, libexec, share, nx-x11 or xinerama)");
-    return 1;
+    return x2go_cmd_fail(1, "unknown path key (use base, lib, libexec, share, nx-x11 or "
+                            "xinerama)");
 }
 
 static int run_path(int argc, char **argv, FILE *out)

@@ -15,17 +15,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
 #include <syslog.h>
 #include <unistd.h>
 
-#define CMD_MAX_LEN 8192
 #define MAX_WORDS 256
 
 static bool is_exec(const char *path)
@@ -68,6 +64,35 @@ static const char *first_existing(const char *const *paths)
     return NULL;
 }
 
+/* GNOME: the first session file of a fallback flavour that is installed
+ * picks the arguments (Debian: no Ubuntu release checks). */
+static const char *gnome(const char **args)
+{
+    static const struct { const char *file, *name, *args, *xdg; } g[] = {
+        {"gnome-flashback-metacity", "gnome-flashback-metacity",
+         "--session=gnome-flashback-metacity --disable-acceleration-check",
+         "GNOME-Flashback:GNOME"},
+        {"gnome-flashback", "gnome-flashback",
+         "--session=gnome-flashback --disable-acceleration-check", NULL},
+        {"gnome-fallback", "gnome-fallback", "--session=gnome-fallback", NULL},
+        {"2d-gnome", "2d-gnome", "--session=2d-gnome", NULL},
+    };
+    for (size_t i = 0; i < X2GO_ARRAY_LEN(g); i++) {
+        char f[256];
+        snprintf(f, sizeof f, "/usr/share/gnome-session/sessions/%s.session", g[i].file);
+        if (access(f, R_OK) == 0) {
+            setenv("DESKTOP_SESSION", g[i].name, 1);
+            if (g[i].xdg) {
+                setenv("XDG_SESSION_DESKTOP", g[i].name, 1);
+                setenv("XDG_CURRENT_DESKTOP", g[i].xdg, 1);
+            }
+            *args = g[i].args;
+            break;
+        }
+    }
+    return "/usr/bin/gnome-session";
+}
+
 /* The generic names of spec 5, compared with the whole command. Sets
  * *args to extra arguments and may set environment variables. Returns the
  * replacement command or NULL when the command is used as it is. */
@@ -94,32 +119,8 @@ static const char *alias(const char *cmd, const char **args)
     };
     *args = NULL;
     const char *p;
-    if (!strcmp(cmd, "GNOME") || !strcmp(cmd, "gnome-session")) {
-        /* Debian: no Ubuntu release checks; the session files decide. */
-        static const struct { const char *file, *name, *args, *xdg; } g[] = {
-            {"gnome-flashback-metacity", "gnome-flashback-metacity",
-             "--session=gnome-flashback-metacity --disable-acceleration-check",
-             "GNOME-Flashback:GNOME"},
-            {"gnome-flashback", "gnome-flashback",
-             "--session=gnome-flashback --disable-acceleration-check", NULL},
-            {"gnome-fallback", "gnome-fallback", "--session=gnome-fallback", NULL},
-            {"2d-gnome", "2d-gnome", "--session=2d-gnome", NULL},
-        };
-        for (size_t i = 0; i < X2GO_ARRAY_LEN(g); i++) {
-            char f[256];
-            snprintf(f, sizeof f, "/usr/share/gnome-session/sessions/%s.session", g[i].file);
-            if (access(f, R_OK) == 0) {
-                setenv("DESKTOP_SESSION", g[i].name, 1);
-                if (g[i].xdg) {
-                    setenv("XDG_SESSION_DESKTOP", g[i].name, 1);
-                    setenv("XDG_CURRENT_DESKTOP", g[i].xdg, 1);
-                }
-                *args = g[i].args;
-                break;
-            }
-        }
-        return "/usr/bin/gnome-session";
-    }
+    if (!strcmp(cmd, "GNOME") || !strcmp(cmd, "gnome-session"))
+        return gnome(args);
     if (!strcmp(cmd, "UNITY") || !strcmp(cmd, "unity"))
         return "/usr/bin/gnome-session";
     if (!strcmp(cmd, "CINNAMON") || !strcmp(cmd, "cinnamon")) {
@@ -181,45 +182,187 @@ static int append_file(const char *dir, const char *name, const char *text, bool
     return w == (ssize_t)n ? 0 : -1;
 }
 
-/* Published-applications sessions run nothing: wait for the agent. */
-static void wait_agent_exit(const struct x2go_ctx *c, const struct x2go_session *s)
+/* The arguments, checked (spec 5). */
+struct run_args {
+    long display, pid;
+    const char *sid, *sndport, *sndsys;
+    char stype;
+    char cmd[X2GO_TEXT_MAX + 1];
+};
+
+static int parse_run(char **argv, struct run_args *r)
 {
-    int fd = (int)syscall(SYS_pidfd_open, (pid_t)s->agent_pid, 0);
-    if (fd >= 0) {
-        struct pollfd p = {fd, POLLIN, 0};
-        while (poll(&p, 1, -1) < 0 && errno == EINTR)
-            ;
-        close(fd);
-        return;
+    long sndport;
+    if (x2go_parse_long(argv[0], 1, 9999, &r->display) < 0)
+        return x2go_cmd_fail(2, "invalid display '%s'", argv[0]);
+    if (x2go_parse_long(argv[1], 2, 4194304, &r->pid) < 0)
+        return x2go_cmd_fail(2, "invalid agent pid '%s'", argv[1]);
+    if (strcmp(argv[3], "-1") && x2go_parse_long(argv[3], 0, 65535, &sndport) < 0)
+        return x2go_cmd_fail(2, "invalid sound port '%s'", argv[3]);
+    const char *sndsys = argv[5];
+    if (strcmp(sndsys, "pulse") && strcmp(sndsys, "esd") && strcmp(sndsys, "arts") &&
+        strcmp(sndsys, "none") && strcmp(sndsys, "nosnd"))
+        return x2go_cmd_fail(2, "invalid sound system '%s' (use pulse, esd, arts, none or "
+                                "nosnd)", sndsys);
+    if (strlen(argv[6]) != 1 || !strchr("DRPSK", argv[6][0]))
+        return x2go_cmd_fail(2, "invalid session type '%s' (use D, R or P)", argv[6]);
+    r->sid = argv[2];
+    r->sndport = argv[3];
+    r->sndsys = sndsys;
+    r->stype = argv[6][0];
+    /* X2GO_SPACE_CHAR stands for a space (the clients cannot quote). */
+    size_t o = 0;
+    for (const char *p = argv[4]; *p && o < X2GO_TEXT_MAX;) {
+        if (!strncmp(p, "X2GO_SPACE_CHAR", 15)) {
+            r->cmd[o++] = ' ';
+            p += 15;
+        } else {
+            r->cmd[o++] = *p++;
+        }
     }
-    while (x2go_session_agent_alive(c, s))
-        sleep(1);
+    r->cmd[o] = '\0';
+    return 0;
 }
 
-/* Run argv with stdout on a pipe read to its end, so that programs that
- * put themselves in the background are waited for too. */
-static int run_program(const char *path, char **argv)
+/* The caller's session the arguments name, still running; dir gets its
+ * session dir. 0 (the context open) or the exit status (closed). */
+static int open_run_session(const struct run_args *r, struct x2go_ctx *c,
+                            struct x2go_session *s, char *dir, size_t len)
 {
-    int p[2];
-    if (pipe2(p, O_CLOEXEC) < 0)
-        return -1;
-    struct x2go_spawn_opts o = {.envp = NULL, .in_fd = -1, .out_fd = p[1], .err_fd = 2};
-    pid_t pid = x2go_spawn(path, argv, &o);
-    close(p[1]);
-    if (pid < 0) {
-        close(p[0]);
-        return -1;
+    int rc = x2go_ctx_open(c) < 0 ? 1 : x2go_ctx_session(c, r->sid, s);
+    if (rc)
+        rc = x2go_cmd_error(rc);
+    else if (s->agent_pid != r->pid || s->display != r->display)
+        rc = x2go_cmd_fail(1, "session %s has agent %ld on display %d, not %ld on %ld", s->sid,
+                           s->agent_pid, s->display, r->pid, r->display);
+    else if (s->status == 'F' || !x2go_session_agent_alive(c, s) ||
+             x2go_sessdir_open(c->user, c->uid, s->sid, dir, len) < 0)
+        rc = x2go_cmd_fail(1, "session %s has ended", s->sid);
+    if (rc)
+        x2go_ctx_close(c);
+    return rc;
+}
+
+/* Our own process group (what x2goterminate-session signals) in cmd.pid,
+ * and the command in cmdoutput. */
+static int record_start(const char *dir, const char *cmd)
+{
+    setpgid(0, 0);
+    int nullfd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (nullfd >= 0) {
+        dup2(nullfd, 0);
+        close(nullfd);
     }
-    char buf[4096];
-    ssize_t n;
-    while ((n = read(p[0], buf, sizeof buf)) != 0)
-        if (n < 0 && errno != EINTR)
-            break;
-    close(p[0]);
-    int st;
-    while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-        ;
+    char num[32], line[X2GO_TEXT_MAX + 64], path[PATH_MAX];
+    snprintf(num, sizeof num, "%d", (int)getpid());
+    snprintf(line, sizeof line, "exec %s\n", cmd);
+    if (x2go_fmt(path, sizeof path, "%s/cmd.pid", dir) < 0 ||
+        x2go_write_file_atomic(path, num, strlen(num), 0600) < 0 ||
+        append_file(dir, "cmdoutput", line, false) < 0)
+        return -1;
     return 0;
+}
+
+/* The session's environment (spec 5). */
+static void session_env(const struct x2go_ctx *c, const struct x2go_session *s,
+                        const struct run_args *r, const char *dir)
+{
+    const char *sc = getenv("SSH_CLIENT"), *sconn = getenv("SSH_CONNECTION");
+    char num[32], line[256], path[PATH_MAX];
+    if ((!sc || !*sc) && sconn && *sconn) {
+        char a[64], b[16], d[64], e[16];
+        if (sscanf(sconn, "%63s %15s %63s %15s", a, b, d, e) == 4) {
+            snprintf(line, sizeof line, "%s %s %s", a, b, e);
+            setenv("SSH_CLIENT", line, 1);
+        }
+    }
+    snprintf(num, sizeof num, ":%ld", r->display);
+    setenv("DISPLAY", num, 1);
+    if (x2go_xauthority(c->home, path, sizeof path) == 0)
+        setenv("XAUTHORITY", path, 1);
+    snprintf(num, sizeof num, "%ld", r->pid);
+    setenv("X2GO_AGENT_PID", num, 1);
+    setenv("X2GO_SESSION", s->sid, 1);
+    setenv("QT_GRAPHICSSYSTEM", "native", 1);
+    x2go_ssh_agent_link(dir, false);
+    if (x2go_fmt(path, sizeof path, "%s/.x2go/C-%s/ssh-agent.PID", c->home, s->sid) >= 0)
+        setenv("SSH_AUTH_SOCK", path, 1);
+    snprintf(num, sizeof num, "localhost:%s", r->sndport);
+    if (!strcmp(r->sndsys, "esd"))
+        setenv("ESPEAKER", num, 1);
+    else if (!strcmp(r->sndsys, "arts"))
+        setenv("ARTS_SERVER", num, 1);
+}
+
+/* The program's argv: the command or what its generic name stands for,
+ * split on spaces; rdesktop gets its sound through padsp and ~/media as a
+ * disk (spec 5). exe gets the program to run; false when there is none. */
+static bool program_argv(const char *cmd, const char *home, char **av, char *exe, size_t len)
+{
+    static char words[X2GO_TEXT_MAX + 512];
+    static char media[PATH_MAX + 32], padsp[PATH_MAX];
+    const char *extra;
+    const char *mapped = alias(cmd, &extra);
+    snprintf(words, sizeof words, "%s%s%s", mapped ? mapped : cmd, extra ? " " : "",
+             extra ? extra : "");
+    int n = split(words, av, MAX_WORDS - 4, 0);
+    if (n <= 0 || !resolve(av[0], exe, len))
+        return false;
+    const char *base = strrchr(exe, '/') ? strrchr(exe, '/') + 1 : exe;
+    struct stat st;
+    if (strcmp(base, "rdesktop"))
+        return true;
+    if (resolve("padsp", padsp, sizeof padsp)) {
+        memmove(av + 1, av, (size_t)(n + 1) * sizeof *av);
+        av[0] = padsp;
+        av[1] = exe;
+        n++;
+        av[n++] = "-r";
+        av[n++] = "sound:local";
+        av[n] = NULL;
+        snprintf(exe, len, "%s", padsp);
+    }
+    snprintf(media, sizeof media, "%s/media", home);
+    if (stat(media, &st) == 0 && S_ISDIR(st.st_mode) && n < MAX_WORDS - 3) {
+        snprintf(media, sizeof media, "disk:X2GoMedia=%s/media", home);
+        av[n++] = "-r";
+        av[n++] = media;
+        av[n] = NULL;
+    }
+    return true;
+}
+
+/* Run the session's program to its end; true when it could run. Published
+ * applications run nothing: the client starts them, we wait for the agent. */
+static bool run_session_program(const struct x2go_ctx *c, const struct x2go_session *s,
+                                const struct run_args *r, const char *dir)
+{
+    bool ran = false;
+    x2go_run_hooks(s->sid, "pre-runcommand", NULL);
+    if (r->stype == 'P') {
+        if (x2go_pidfd_wait((pid_t)s->agent_pid) < 0)
+            while (x2go_session_agent_alive(c, s))
+                sleep(1);
+        x2go_run_hooks(s->sid, "post-runcommand", NULL);
+        return true;
+    }
+    char *av[MAX_WORDS], exe[PATH_MAX];
+    if (program_argv(r->cmd, c->home, av, exe, sizeof exe)) {
+        x2go_run_optional("/usr/bin/x2gosetkeyboard", s->sid, 0, NULL);
+        x2go_log(LOG_INFO, "session %s: running %s", s->sid, exe);
+        if (x2go_run_draining(exe, av) == 0) {
+            ran = true;
+            x2go_run_hooks(s->sid, "post-runcommand", NULL);
+        }
+    }
+    if (!ran) {
+        char line[X2GO_TEXT_MAX + 64];
+        x2go_log(LOG_ERR, "ERROR: command %s failed to execute", r->cmd);
+        snprintf(line, sizeof line, "X2GORUNCOMMAND ERR NOEXEC:%s\n", r->cmd);
+        append_file(dir, "cmdoutput", line, true);
+        x2go_run_hooks(s->sid, "fail-runcommand", NULL);
+    }
+    return ran;
 }
 
 static int run_runcommand(int argc, char **argv, FILE *out)
@@ -231,174 +374,22 @@ static int run_runcommand(int argc, char **argv, FILE *out)
      * channel (say, a pipe of a logging wrapper) never closes and the
      * client waits forever. syslog reconnects by itself. */
     closelog();
-    close_range(3, ~0u, 0);
-    long display, pid, sndport;
-    for (int i = 0; i < 7; i++)
-        if (strlen(argv[i]) > (i == 4 ? CMD_MAX_LEN : 512) || !x2go_is_printable_ascii(argv[i])) {
-            x2go_complain("argument %d is too long or holds control or non-ASCII characters",
-                          i + 1);
-            return X2GO_FAIL(2);
-        }
-    if (x2go_parse_long(argv[0], 1, 9999, &display) < 0) {
-        x2go_complain("invalid display '%s'", argv[0]);
-        return X2GO_FAIL(2);
-    }
-    if (x2go_parse_long(argv[1], 2, 4194304, &pid) < 0) {
-        x2go_complain("invalid agent pid '%s'", argv[1]);
-        return X2GO_FAIL(2);
-    }
-    if (strcmp(argv[3], "-1") && x2go_parse_long(argv[3], 0, 65535, &sndport) < 0) {
-        x2go_complain("invalid sound port '%s'", argv[3]);
-        return X2GO_FAIL(2);
-    }
-    const char *sndsys = argv[5];
-    if (strcmp(sndsys, "pulse") && strcmp(sndsys, "esd") && strcmp(sndsys, "arts") &&
-        strcmp(sndsys, "none") && strcmp(sndsys, "nosnd")) {
-        x2go_complain("invalid sound system '%s' (use pulse, esd, arts, none or nosnd)", sndsys);
-        return X2GO_FAIL(2);
-    }
-    if (strlen(argv[6]) != 1 || !strchr("DRPSK", argv[6][0])) {
-        x2go_complain("invalid session type '%s' (use D, R or P)", argv[6]);
-        return X2GO_FAIL(2);
-    }
-    char stype = argv[6][0];
-    /* X2GO_SPACE_CHAR stands for a space (the clients cannot quote). */
-    char cmd[CMD_MAX_LEN + 1];
-    size_t o = 0;
-    for (const char *p = argv[4]; *p && o < CMD_MAX_LEN;) {
-        if (!strncmp(p, "X2GO_SPACE_CHAR", 15)) {
-            cmd[o++] = ' ';
-            p += 15;
-        } else {
-            cmd[o++] = *p++;
-        }
-    }
-    cmd[o] = '\0';
-
+    x2go_close_from(3);
+    static struct run_args r;
     struct x2go_ctx c;
     struct x2go_session s;
-    if (x2go_ctx_open(&c) < 0) {
-        x2go_ctx_close(&c);
-        return x2go_cmd_error(1);
-    }
-    int rc = x2go_ctx_session(&c, argv[2], &s);
-    if (rc) {
-        x2go_ctx_close(&c);
-        return X2GO_FAIL(rc);
-    }
-    if (s.agent_pid != pid || s.display != display) {
-        x2go_complain("session %s has agent %ld on display %d, not %ld on %ld", s.sid,
-                      s.agent_pid, s.display, pid, display);
-        x2go_ctx_close(&c);
-        return X2GO_FAIL(1);
-    }
     char dir[PATH_MAX];
-    if (s.status == 'F' || !x2go_session_agent_alive(&c, &s) ||
-        x2go_sessdir_open(c.user, c.uid, s.sid, dir, sizeof dir) < 0) {
-        x2go_complain("session %s has ended", s.sid);
+    int rc = parse_run(argv, &r);
+    if (rc == 0)
+        rc = open_run_session(&r, &c, &s, dir, sizeof dir);
+    if (rc)
+        return rc;
+    if (record_start(dir, r.cmd) < 0) {
         x2go_ctx_close(&c);
-        return X2GO_FAIL(1);
+        return x2go_cmd_fail(1, "cannot write to the session directory %s", dir);
     }
-
-    /* Our process group is what x2goterminate-session signals. */
-    setpgid(0, 0);
-    int nullfd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-    if (nullfd >= 0) {
-        dup2(nullfd, 0);
-        close(nullfd);
-    }
-    char num[32], line[CMD_MAX_LEN + 64];
-    snprintf(num, sizeof num, "%d", (int)getpid());
-    snprintf(line, sizeof line, "exec %s\n", cmd);
-    char path[PATH_MAX];
-    if (x2go_fmt(path, sizeof path, "%s/cmd.pid", dir) < 0 ||
-        x2go_write_file_atomic(path, num, strlen(num), 0600) < 0 ||
-        append_file(dir, "cmdoutput", line, false) < 0) {
-        x2go_complain("cannot write to the session directory %s", dir);
-        x2go_ctx_close(&c);
-        return X2GO_FAIL(1);
-    }
-
-    /* The session's environment (spec 5). */
-    const char *sc = getenv("SSH_CLIENT"), *sconn = getenv("SSH_CONNECTION");
-    if ((!sc || !*sc) && sconn && *sconn) {
-        char a[64], b[16], d[64], e[16];
-        if (sscanf(sconn, "%63s %15s %63s %15s", a, b, d, e) == 4) {
-            snprintf(line, sizeof line, "%s %s %s", a, b, e);
-            setenv("SSH_CLIENT", line, 1);
-        }
-    }
-    char xauthority[PATH_MAX];
-    snprintf(num, sizeof num, ":%ld", display);
-    setenv("DISPLAY", num, 1);
-    if (x2go_xauthority(c.home, xauthority, sizeof xauthority) == 0)
-        setenv("XAUTHORITY", xauthority, 1);
-    snprintf(num, sizeof num, "%ld", pid);
-    setenv("X2GO_AGENT_PID", num, 1);
-    setenv("X2GO_SESSION", s.sid, 1);
-    setenv("QT_GRAPHICSSYSTEM", "native", 1);
-    x2go_ssh_agent_link(dir, false);
-    if (x2go_fmt(path, sizeof path, "%s/.x2go/C-%s/ssh-agent.PID", c.home, s.sid) >= 0)
-        setenv("SSH_AUTH_SOCK", path, 1);
-    snprintf(num, sizeof num, "localhost:%s", argv[3]);
-    if (!strcmp(sndsys, "esd"))
-        setenv("ESPEAKER", num, 1);
-    else if (!strcmp(sndsys, "arts"))
-        setenv("ARTS_SERVER", num, 1);
-
-    bool ran = false;
-    x2go_run_hooks(s.sid, "pre-runcommand", NULL);
-    if (stype == 'P') {
-        /* Published applications: the client starts them itself. */
-        ran = true;
-        wait_agent_exit(&c, &s);
-        x2go_run_hooks(s.sid, "post-runcommand", NULL);
-    } else {
-        static char words[CMD_MAX_LEN + 512];
-        char *av[MAX_WORDS], exe[PATH_MAX];
-        const char *extra;
-        const char *mapped = alias(cmd, &extra);
-        snprintf(words, sizeof words, "%s%s%s", mapped ? mapped : cmd, extra ? " " : "",
-                 extra ? extra : "");
-        int n = split(words, av, MAX_WORDS - 4, 0);
-        if (n > 0 && resolve(av[0], exe, sizeof exe)) {
-            /* rdesktop: sound through padsp, ~/media as a disk (spec 5). */
-            const char *base = strrchr(exe, '/') ? strrchr(exe, '/') + 1 : exe;
-            char media[PATH_MAX + 32], padsp[PATH_MAX];
-            struct stat st;
-            if (!strcmp(base, "rdesktop")) {
-                if (resolve("padsp", padsp, sizeof padsp)) {
-                    memmove(av + 1, av, (size_t)(n + 1) * sizeof *av);
-                    av[0] = padsp;
-                    av[1] = exe;
-                    n++;
-                    av[n++] = "-r";
-                    av[n++] = "sound:local";
-                    av[n] = NULL;
-                    snprintf(exe, sizeof exe, "%s", padsp);
-                }
-                snprintf(media, sizeof media, "%s/media", c.home);
-                if (stat(media, &st) == 0 && S_ISDIR(st.st_mode) && n < MAX_WORDS - 3) {
-                    snprintf(media, sizeof media, "disk:X2GoMedia=%s/media", c.home);
-                    av[n++] = "-r";
-                    av[n++] = media;
-                    av[n] = NULL;
-                }
-            }
-            x2go_run_optional("/usr/bin/x2gosetkeyboard", s.sid, 0, NULL);
-            x2go_log(LOG_INFO, "session %s: running %s", s.sid, exe);
-            if (run_program(exe, av) == 0) {
-                ran = true;
-                x2go_run_hooks(s.sid, "post-runcommand", NULL);
-            }
-        }
-        if (!ran) {
-            x2go_log(LOG_ERR, "ERROR: command %s failed to execute", cmd);
-            snprintf(line, sizeof line, "X2GORUNCOMMAND ERR NOEXEC:%s\n", cmd);
-            append_file(dir, "cmdoutput", line, true);
-            x2go_run_hooks(s.sid, "fail-runcommand", NULL);
-        }
-    }
+    session_env(&c, &s, &r, dir);
+    bool ran = run_session_program(&c, &s, &r, dir);
 
     /* The program is done: so is the session. Its files stay for the
      * client's x2gocmdexitmessage when the program could not run, and at
@@ -420,17 +411,19 @@ static int run_cmdexitmessage(int argc, char **argv, FILE *out)
      * stderr as an error), exit 1 as the reference. */
     if (x2go_sessdir_open(me, getuid(), argv[0], dir, sizeof dir) < 0 ||
         x2go_fmt(path, sizeof path, "%s/cmdoutput", dir) < 0)
-        return X2GO_FAIL(1);
+        return 1;
     static char buf[1 << 20];
     ssize_t n = x2go_read_file(path, buf, sizeof buf);
     if (n < 0)
-        return X2GO_FAIL(1);
+        return 1;
     fwrite(buf, 1, (size_t)n, out);
     return 0;
 }
 
-X2GO_COMMAND(runcommand, "x2goruncommand", X2GO_BIN,
-             "<display> <agent pid> <session id> <sound port> <command> <sound system> <D|R|P>",
-             7, 7, X2GO_CMD_RAW_ARGS, run_runcommand);
+/* Argument 5 is the session's command line. */
+X2GO_COMMAND_ARGS(runcommand, 5, "x2goruncommand", X2GO_BIN,
+                  "<display> <agent pid> <session id> <sound port> <command> <sound system> "
+                  "<D|R|P>",
+                  7, 7, 0, run_runcommand);
 X2GO_COMMAND(cmdexitmessage, "x2gocmdexitmessage", X2GO_BIN, "<session id>", 1, 1, 0,
              run_cmdexitmessage);

@@ -26,29 +26,25 @@
 /* Open the context and fetch the caller's session; exit status or 0. */
 static int open_session(struct x2go_ctx *c, const char *sid, struct x2go_session *s)
 {
-    if (x2go_ctx_open(c) < 0) {
-        x2go_complain("%s", x2go_err());
-        x2go_ctx_close(c);
-        return 1;
-    }
-    int rc = x2go_ctx_session(c, sid, s);
+    int rc = x2go_ctx_open(c) < 0 ? 1 : x2go_ctx_session(c, sid, s);
     if (rc)
         x2go_ctx_close(c);
-    return rc;
+    return rc ? x2go_cmd_error(rc) : 0;
 }
 
 /* Open the caller's session sid, apply act, close. act's failure is
- * reported (exit 1); a NULL sid means the argument was already refused. */
+ * reported (exit 1); a NULL sid means the argument was refused with the
+ * error set. */
 static int on_session(const char *sid, int (*act)(struct x2go_ctx *, const struct x2go_session *),
                       int bad_sid_status)
 {
     if (!sid)
-        return X2GO_FAIL(bad_sid_status);
+        return x2go_cmd_error(bad_sid_status);
     struct x2go_ctx c;
     struct x2go_session s;
     int rc = open_session(&c, sid, &s);
     if (rc)
-        return X2GO_FAIL(rc);
+        return rc;
     rc = act(&c, &s);
     x2go_ctx_close(&c);
     return rc < 0 ? x2go_cmd_error(1) : 0;
@@ -94,20 +90,16 @@ static int run_suspend_agent(int argc, char **argv, FILE *out)
         else if (!strcmp(argv[i], "--caption"))
             caption = argv[++i];
     }
-    if (!type || !caption || strncmp(caption, "NX - ", 5) != 0) {
-        x2go_complain("expected --dialog <type> --caption \"NX - <session id>\" (called by "
-                      "the X2Go Agent)");
-        return X2GO_FAIL(2);
-    }
+    if (!type || !caption || strncmp(caption, "NX - ", 5) != 0)
+        return x2go_cmd_fail(2, "expected --dialog <type> --caption \"NX - <session id>\" "
+                                "(called by the X2Go Agent)");
     if (strcmp(type, "yesnosuspend") != 0 && strcmp(type, "yesno") != 0) {
         x2go_log(LOG_INFO, "agent dialog '%.32s' for %.200s ignored", type, caption + 5);
         return 0;
     }
     const char *sid = caption + 5;
-    if (strlen(sid) > X2GO_SID_MAX || !x2go_is_printable_ascii(sid)) {
-        x2go_complain("malformed session id in the caption");
-        return X2GO_FAIL(2);
-    }
+    if (strlen(sid) > X2GO_SID_MAX || !x2go_is_printable_ascii(sid))
+        return x2go_cmd_fail(2, "malformed session id in the caption");
     return on_session(sid, x2go_suspend, 2);
 }
 
@@ -127,19 +119,14 @@ struct resume_args {
 
 static int parse_resume(int argc, char **argv, struct resume_args *a)
 {
-    a->sid = argv[0];
-    a->geometry = argv[1];
-    a->link = argv[2];
-    a->pack = argv[3];
-    a->kbtype = argv[5];
+    *a = (struct resume_args){.sid = argv[0], .geometry = argv[1], .link = argv[2],
+                              .pack = argv[3], .kbtype = argv[5], .setkbd = argv[6][0] == '1'};
     if (x2go_check_display_args(a->geometry, a->link, a->pack, a->kbtype, argv[6]) < 0)
-        return -1;
-    a->setkbd = argv[6][0] == '1';
+        return x2go_cmd_error(2);
     a->clipboard = argc >= 8 && x2go_valid_clipboard(argv[7]) ? argv[7] : "both";
-    if (argc >= 9 && x2go_truthy(argv[8], false) != x2go_truthy(argv[8], true)) {
-        x2go_complain("invalid xinerama flag '%s' (use yes/no or True/False)", argv[8]);
-        return -1;
-    }
+    if (argc >= 9 && x2go_truthy(argv[8], false) != x2go_truthy(argv[8], true))
+        return x2go_cmd_fail(2, "invalid xinerama flag '%s' (use yes/no or True/False)",
+                             argv[8]);
     a->xinerama = argc >= 9 && x2go_truthy(argv[8], false);
     a->fullscreen = !strcmp(a->geometry, "fullscreen");
     return 0;
@@ -166,24 +153,30 @@ static void print_ports(FILE *out, int gr, int snd, int fs)
     fprintf(out, "gr_port=%d\nsound_port=%d\nfs_port=%d\n", gr, snd, fs);
 }
 
-static int resume(struct x2go_ctx *c, struct x2go_session *s, const struct resume_args *a,
-                  FILE *out)
+/* The session is there to resume: its agent runs and has not begun to
+ * end; dir gets its session dir. 0 or the exit status. */
+static int check_alive(struct x2go_ctx *c, const struct x2go_session *s, char *dir, size_t len)
 {
-    const char *sid = s->sid;
-    char dir[PATH_MAX], path[PATH_MAX];
-    if (s->status == 'F' || !x2go_session_agent_alive(c, s)) {
-        x2go_complain("session %s terminated", sid);
-        return X2GO_FAIL(3);
-    }
-    if (x2go_sessdir_open(c->user, c->uid, sid, dir, sizeof dir) < 0)
+    if (s->status == 'F' || !x2go_session_agent_alive(c, s))
+        return x2go_cmd_fail(3, "session %s terminated", s->sid);
+    if (x2go_sessdir_open(c->user, c->uid, s->sid, dir, len) < 0)
         return x2go_cmd_error(3);
     const unsigned gone = X2GO_STATE_BIT(X2GO_AS_TERMINATING) |
                           X2GO_STATE_BIT(X2GO_AS_TERMINATED);
+    if (gone & X2GO_STATE_BIT(x2go_agent_state_read(c->user, c->uid, s->sid)))
+        return x2go_cmd_fail(3, "session %s terminated", s->sid);
+    return 0;
+}
+
+#define RESUME_SENT (-1) /* settle() sent the client to a waiting agent */
+
+/* Bring the agent to SUSPENDED: let a starting or resuming one settle,
+ * take a running one over from its client. 0 when suspended, RESUME_SENT,
+ * or the exit status. */
+static int settle(struct x2go_ctx *c, struct x2go_session *s, FILE *out)
+{
+    const char *sid = s->sid;
     enum x2go_agent_state st = x2go_agent_state_read(c->user, c->uid, sid);
-    if (gone & X2GO_STATE_BIT(st)) {
-        x2go_complain("session %s terminated", sid);
-        return X2GO_FAIL(3);
-    }
     /* Still starting, or another client is resuming it: give it a bounded
      * while to settle (the reference waited forever, spec 8.2 #17). */
     const unsigned busy = X2GO_STATE_BIT(X2GO_AS_STARTING) | X2GO_STATE_BIT(X2GO_AS_RESUMING);
@@ -198,52 +191,105 @@ static int resume(struct x2go_ctx *c, struct x2go_session *s, const struct resum
             x2go_log(LOG_NOTICE, "session %s still %s: client sent to its listening port",
                      sid, x2go_agent_state_name(st));
             print_ports(out, s->gr_port, s->sound_port, s->fs_port);
-            return 0;
+            return RESUME_SENT;
         }
-        x2go_complain("session %s is stuck in state %s; terminate it and start a new one",
-                      sid, x2go_agent_state_name(st));
-        return X2GO_FAIL(4);
+        return x2go_cmd_fail(4, "session %s is stuck in state %s; terminate it and start a "
+                                "new one", sid, x2go_agent_state_name(st));
     }
     if (st == X2GO_AS_RUNNING) {
         /* Take the session over from the client that has it now. */
         if (x2go_suspend(c, s) < 0)
             return x2go_cmd_error(4);
-        st = x2go_agent_state_read(c->user, c->uid, sid);
     }
     st = x2go_wait_state_leaves(c, sid, X2GO_STATE_BIT(X2GO_AS_SUSPENDING) |
                                             X2GO_STATE_BIT(X2GO_AS_RUNNING),
                                 SUSPENDING_WAIT_MS);
-    if (st != X2GO_AS_SUSPENDED) {
-        x2go_complain("it is taking too long to suspend the session-to-be-resumed (state %s); "
-                      "it is possible that the session is in a damaged state",
-                      x2go_agent_state_name(st));
-        return X2GO_FAIL(4);
-    }
-    x2go_rmforward(c, sid);
+    if (st != X2GO_AS_SUSPENDED)
+        return x2go_cmd_fail(4, "it is taking too long to suspend the session-to-be-resumed "
+                                "(state %s); it is possible that the session is in a damaged "
+                                "state", x2go_agent_state_name(st));
+    return 0;
+}
 
-    /* New ports where the old ones were taken meanwhile; status R. */
-    char client[64];
-    client_ip(s, client, sizeof client);
-    int ports[X2GO_MAX_PORTS];
-    if (c->st->ops->resume(c->st, sid, client, x2go_random_port(), ports) != 0) {
-        x2go_complain("Unable to find free port or resume the session in the database: %s",
-                      x2go_err());
-        return X2GO_FAIL(6);
-    }
-
-    char old[4096], line[4096];
+/* The options file with the new client's display settings and port;
+ * -1 (error set) when it cannot be rewritten. */
+static int rewrite_options(const char *dir, const struct resume_args *a, int gr_port)
+{
+    char path[PATH_MAX], old[4096], line[4096];
     struct x2go_options_update u = {
         .link = a->link, .pack = a->pack,
         .kbtype = (a->setkbd && strcmp(a->kbtype, "auto")) ? a->kbtype : "null/null",
         .geometry = a->geometry, .clipboard = a->clipboard, .xinerama = a->xinerama,
-        .fullscreen = a->fullscreen, .gr_port = ports[0],
+        .fullscreen = a->fullscreen, .gr_port = gr_port,
     };
     if (x2go_fmt(path, sizeof path, "%s/options", dir) < 0 ||
         x2go_read_file(path, old, sizeof old) < 0 ||
         x2go_options_rewrite(old, &u, line, sizeof line) < 0 ||
-        x2go_write_file_atomic(path, line, strlen(line), 0600) < 0) {
+        x2go_write_file_atomic(path, line, strlen(line), 0600) < 0)
+        return -1;
+    return 0;
+}
+
+/* SIGHUP the suspended agent until it leaves SUSPENDED (nxagent drops a
+ * SIGHUP that arrives while it is still finishing a suspend, observed
+ * right after the state file says SUSPENDED: signal again, a bounded
+ * number of times), then wait until it listens on gr_port. 0 or the exit
+ * status. */
+static int wake_agent(struct x2go_ctx *c, const struct x2go_session *s, int gr_port)
+{
+    const char *sid = s->sid;
+    enum x2go_agent_state st;
+    int wait_ms = 300, rc = 0;
+    for (int i = 0;; i++) {
+        if (kill((pid_t)s->agent_pid, SIGHUP) < 0) {
+            rc = x2go_cmd_fail(1, "ERROR: failed to resume session with ID %s: %s", sid,
+                               strerror(errno));
+            x2go_log(LOG_ERR, "ERROR: failed to resume session with ID %s", sid);
+            c->st->ops->change_status(c->st, sid, 'F');
+            x2go_run_hooks(sid, "fail-resume", NULL);
+            return rc;
+        }
+        st = x2go_wait_state_leaves(c, sid, X2GO_STATE_BIT(X2GO_AS_SUSPENDED), wait_ms);
+        if (st != X2GO_AS_SUSPENDED || i == 4)
+            break;
+        wait_ms *= 2;
+    }
+    /* The client connects as soon as it reads the ports. */
+    if (x2go_wait_listen(gr_port, RESUME_LISTEN_MS, 0) < 0) {
+        st = x2go_agent_state_read(c->user, c->uid, sid);
+        rc = x2go_cmd_fail(1, "ERROR: failed to resume session with ID %s: the agent is not "
+                              "listening on port %d (state %s)", sid, gr_port,
+                           x2go_agent_state_name(st));
+        x2go_log(LOG_ERR, "ERROR: failed to resume session with ID %s", sid);
+        if (st == X2GO_AS_SUSPENDED || st == X2GO_AS_SUSPENDING)
+            c->st->ops->change_status(c->st, sid, 'S');
+        x2go_run_hooks(sid, "fail-resume", NULL);
+    }
+    return rc;
+}
+
+static int resume(struct x2go_ctx *c, struct x2go_session *s, const struct resume_args *a,
+                  FILE *out)
+{
+    const char *sid = s->sid;
+    char dir[PATH_MAX], client[64], path[PATH_MAX];
+    int rc = check_alive(c, s, dir, sizeof dir);
+    if (rc == 0)
+        rc = settle(c, s, out);
+    if (rc)
+        return rc == RESUME_SENT ? 0 : rc;
+    x2go_rmforward(c, sid);
+
+    /* New ports where the old ones were taken meanwhile; status R. */
+    client_ip(s, client, sizeof client);
+    int ports[X2GO_MAX_PORTS];
+    if (c->st->ops->resume(c->st, sid, client, x2go_random_port(), ports) != 0)
+        return x2go_cmd_fail(6, "Unable to find free port or resume the session in the "
+                                "database: %s", x2go_err());
+    if (rewrite_options(dir, a, ports[0]) < 0) {
+        rc = x2go_cmd_error(6);
         c->st->ops->change_status(c->st, sid, 'S');
-        return x2go_cmd_error(6);
+        return rc;
     }
 
     x2go_run_hooks(sid, "pre-resume", NULL);
@@ -252,36 +298,9 @@ static int resume(struct x2go_ctx *c, struct x2go_session *s, const struct resum
         errno == ENOTDIR)
         unlink(path);
     x2go_ssh_agent_link(dir, false);
+    if ((rc = wake_agent(c, s, ports[0])) != 0)
+        return rc;
 
-    /* nxagent drops a SIGHUP that arrives while it is still finishing a
-     * suspend (observed right after the state file says SUSPENDED): when
-     * the state does not move on, signal again, a bounded number of times. */
-    int wait_ms = 300;
-    for (int i = 0;; i++) {
-        if (kill((pid_t)s->agent_pid, SIGHUP) < 0) {
-            x2go_complain("ERROR: failed to resume session with ID %s: %s", sid,
-                          strerror(errno));
-            x2go_log(LOG_ERR, "ERROR: failed to resume session with ID %s", sid);
-            c->st->ops->change_status(c->st, sid, 'F');
-            x2go_run_hooks(sid, "fail-resume", NULL);
-            return X2GO_FAIL(1);
-        }
-        st = x2go_wait_state_leaves(c, sid, X2GO_STATE_BIT(X2GO_AS_SUSPENDED), wait_ms);
-        if (st != X2GO_AS_SUSPENDED || i == 4)
-            break;
-        wait_ms *= 2;
-    }
-    /* The client connects as soon as it reads the ports. */
-    if (x2go_wait_listen(ports[0], RESUME_LISTEN_MS, 0) < 0) {
-        st = x2go_agent_state_read(c->user, c->uid, sid);
-        x2go_complain("ERROR: failed to resume session with ID %s: the agent is not listening "
-                      "on port %d (state %s)", sid, ports[0], x2go_agent_state_name(st));
-        x2go_log(LOG_ERR, "ERROR: failed to resume session with ID %s", sid);
-        if (st == X2GO_AS_SUSPENDED || st == X2GO_AS_SUSPENDING)
-            c->st->ops->change_status(c->st, sid, 'S');
-        x2go_run_hooks(sid, "fail-resume", NULL);
-        return X2GO_FAIL(1);
-    }
     x2go_log(LOG_NOTICE, "client %s has successfully resumed session with ID %s", client, sid);
     if (a->setkbd && !strcmp(a->kbtype, "auto")) {
         char disp[32];
@@ -297,14 +316,14 @@ static int resume(struct x2go_ctx *c, struct x2go_session *s, const struct resum
 
 static int run_resume(int argc, char **argv, FILE *out)
 {
-    struct resume_args a;
-    if (parse_resume(argc, argv, &a) < 0)
-        return X2GO_FAIL(2);
+    struct resume_args a = {0};
     struct x2go_ctx c;
     struct x2go_session s;
-    int rc = open_session(&c, a.sid, &s);
+    int rc = parse_resume(argc, argv, &a);
+    if (rc == 0)
+        rc = open_session(&c, a.sid, &s);
     if (rc)
-        return X2GO_FAIL(rc);
+        return rc;
     rc = resume(&c, &s, &a, out);
     x2go_ctx_close(&c);
     return rc;
@@ -317,7 +336,8 @@ X2GO_COMMAND(resume, "x2goresume-session", X2GO_BIN,
              "<session id> <geometry> <link> <pack> <kblayout> <kbtype> <setkbd> "
              "[<clipboard> [<xinerama>]]",
              7, 9, 0, run_resume);
-X2GO_COMMAND(suspendagent, "x2gosuspend-agent", X2GO_LIBEXEC,
-             "--dialog <type> --caption \"NX - <session id>\" ...", 0, -1, X2GO_CMD_RAW_ARGS,
-             run_suspend_agent);
+/* nxagent's dialog text is free: only --dialog and --caption are read. */
+X2GO_COMMAND_ARGS(suspendagent, X2GO_ARGS_FREE, "x2gosuspend-agent", X2GO_LIBEXEC,
+                  "--dialog <type> --caption \"NX - <session id>\" ...", 0, -1, 0,
+                  run_suspend_agent);
 X2GO_COMMAND(rmforward, "x2gormforward", X2GO_LIBEXEC, "<session id>", 1, 1, 0, run_rmforward);

@@ -29,7 +29,6 @@
 
 #define AGENT_BIN "/usr/bin/x2goagent"
 #define NX_CLIENT_BIN X2GO_LIBEXECDIR "/x2gosuspend-agent"
-#define ARG_MAX_LEN 512
 #define LISTEN_WAIT_MS 8000
 
 extern char **environ;
@@ -58,21 +57,12 @@ struct start {
     char cookie[33];
 };
 
-static bool word_ok(const char *s)
-{
-    return strlen(s) <= ARG_MAX_LEN && x2go_is_printable_ascii(s);
-}
-
 /* Undo everything this start made. */
 static void undo(struct start *s)
 {
     if (s->agent > 0) {
         kill(s->agent, SIGTERM);
-        int st;
-        if (x2go_wait_timeout(s->agent, 1000, &st) < 0) {
-            kill(s->agent, SIGKILL);
-            waitpid(s->agent, &st, 0);
-        }
+        x2go_reap_within(s->agent, 1000);
     }
     if (s->xauth_added)
         x2go_xauth(s->xauthority, s->host, s->res.display, NULL);
@@ -89,25 +79,15 @@ static void undo(struct start *s)
 
 static int fail(struct start *s, int status, const char *fmt, const char *why)
 {
-    x2go_complain(fmt, why);
+    int rc = x2go_cmd_fail(status, fmt, why);
     x2go_log(LOG_ERR, fmt, why);
     undo(s);
-    return X2GO_FAIL(status);
+    return rc;
 }
 
 /* Positional arguments and environment (spec 2.1.1, client contract 2.4). */
 static int parse_args(struct start *s, int argc, char **argv)
 {
-    for (int i = 0; i < argc; i++)
-        if (!word_ok(argv[i])) {
-            x2go_complain("argument %d is too long or holds control or non-ASCII characters",
-                          i + 1);
-            return -1;
-        }
-    if (argc > 64) {
-        x2go_complain("too many arguments");
-        return -1;
-    }
     s->geometry = argv[0];
     s->link = argv[1];
     s->pack = argv[2];
@@ -115,17 +95,13 @@ static int parse_args(struct start *s, int argc, char **argv)
     s->kbtype = argv[5];
     s->cmd = argv[8];
     if (x2go_check_display_args(s->geometry, s->link, s->pack, s->kbtype, argv[6]) < 0)
-        return -1;
-    if (!x2go_parse_sesstype(s->type, &s->depth)) {
-        x2go_complain("invalid session type '%s' (use <cache>-depth_<depth>, e.g. "
-                      "unix-kde-depth_24)", s->type);
-        return -1;
-    }
+        return x2go_cmd_error(2);
+    if (!x2go_parse_sesstype(s->type, &s->depth))
+        return x2go_cmd_fail(2, "invalid session type '%s' (use <cache>-depth_<depth>, e.g. "
+                                "unix-kde-depth_24)", s->type);
     s->setkbd = argv[6][0] == '1';
-    if (strlen(argv[7]) != 1 || argv[7][0] < 'A' || argv[7][0] > 'Z') {
-        x2go_complain("invalid session type letter '%s' (use D, R, P or S)", argv[7]);
-        return -1;
-    }
+    if (strlen(argv[7]) != 1 || argv[7][0] < 'A' || argv[7][0] > 'Z')
+        return x2go_cmd_fail(2, "invalid session type letter '%s' (use D, R, P or S)", argv[7]);
     s->stype = argv[7][0];
     if (!strchr("DRPS", s->stype))
         s->stype = 'D';
@@ -141,27 +117,24 @@ static int parse_args(struct start *s, int argc, char **argv)
              (*p >= '0' && *p <= '9') || strchr("._@:-", *p)) && o + 1 < sizeof s->idcmd)
             s->idcmd[o++] = *p;
     s->idcmd[o] = '\0';
-    if (strlen(s->idcmd) > 200) {
-        x2go_complain("the command name is too long for a session id (at most 200 characters)");
-        return -1;
-    }
+    if (strlen(s->idcmd) > 200)
+        return x2go_cmd_fail(2, "the command name is too long for a session id (at most 200 "
+                                "characters)");
     /* Environment (python-x2go prefixes these). */
     s->xinerama = x2go_truthy(getenv("X2GO_XINERAMA"), true);
     const char *dpi = getenv("X2GODPI");
     long v;
     if (dpi && *dpi) {
-        if (x2go_parse_long(dpi, 1, 2000, &v) < 0) {
-            x2go_complain("invalid X2GODPI '%.20s' (use a number of dots per inch)", dpi);
-            return -1;
-        }
+        if (x2go_parse_long(dpi, 1, 2000, &v) < 0)
+            return x2go_cmd_fail(2, "invalid X2GODPI '%.20s' (use a number of dots per inch)",
+                                 dpi);
         s->dpi = dpi;
     }
     const char *xd = getenv("X2GOXDMCP");
     if (xd && *xd) {
-        if (!x2go_valid_hostname(xd)) {
-            x2go_complain("invalid X2GOXDMCP '%.40s' (use a host name or IPv4 address)", xd);
-            return -1;
-        }
+        if (!x2go_valid_hostname(xd))
+            return x2go_cmd_fail(2, "invalid X2GOXDMCP '%.40s' (use a host name or IPv4 "
+                                    "address)", xd);
         s->xdmcp = xd;
     }
     return 0;
@@ -182,17 +155,15 @@ static int find_client(struct start *s)
             break;
         memcpy(s->client, v, n);
         s->client[n] = '\0';
-        if (!x2go_valid_ip(s->client)) {
-            x2go_complain("the client address '%.45s' (from the environment) is not an IP "
-                          "address", s->client);
-            return -1;
-        }
+        if (!x2go_valid_ip(s->client))
+            return x2go_cmd_fail(7, "the client address '%.45s' (from the environment) is not "
+                                    "an IP address", s->client);
         return 0;
     }
-    x2go_complain("The $X2GO_CLIENT environment variable is not set. Possible reasons: "
-                  "$SSH_CLIENT not set or $SSH_CONNECTION not set. Or $X2GO_CLIENT not set by "
-                  "the \"X2Go Desktop Sharing\" applet. Aborting session startup.");
-    return -1;
+    return x2go_cmd_fail(7, "The $X2GO_CLIENT environment variable is not set. Possible "
+                            "reasons: $SSH_CLIENT not set or $SSH_CONNECTION not set. Or "
+                            "$X2GO_CLIENT not set by the \"X2Go Desktop Sharing\" applet. "
+                            "Aborting session startup.");
 }
 
 /* Shadowing one's own desktop: <mode>XSHAD<user>XSHAD<display>. Other
@@ -202,26 +173,20 @@ static int parse_shadow(struct start *s, int argc, char **argv)
 {
     const char *a = strstr(s->cmd, "XSHAD");
     const char *b = a ? strstr(a + 5, "XSHAD") : NULL;
-    if (!a || !b || a - s->cmd != 1 || (s->cmd[0] != '0' && s->cmd[0] != '1')) {
-        x2go_complain("invalid shadow request '%s' (use <0|1>XSHAD<user>XSHAD<display>)",
-                      s->cmd);
-        return X2GO_FAIL(2);
-    }
+    if (!a || !b || a - s->cmd != 1 || (s->cmd[0] != '0' && s->cmd[0] != '1'))
+        return x2go_cmd_fail(2, "invalid shadow request '%s' (use "
+                                "<0|1>XSHAD<user>XSHAD<display>)", s->cmd);
     s->shadow_mode = s->cmd[0] - '0';
     size_t ul = (size_t)(b - (a + 5));
     const char *disp = b + 5;
     bool other = ul != strlen(s->user) || strncmp(a + 5, s->user, ul) != 0;
-    if (other || (argc >= 10 && strcmp(argv[9], s->user) != 0)) {
-        x2go_complain("ACCESS DENIED: sharing %s is not available on this server (no "
-                      "desktop-sharing support)", s->cmd);
-        return X2GO_FAIL(8);
-    }
+    if (other || (argc >= 10 && strcmp(argv[9], s->user) != 0))
+        return x2go_cmd_fail(8, "ACCESS DENIED: sharing %s is not available on this server "
+                                "(no desktop-sharing support)", s->cmd);
     const char *d = disp[0] == ':' ? disp + 1 : disp;
     size_t nd = strspn(d, "0123456789");
-    if (nd < 1 || nd > 4 || (d[nd] && strcmp(d + nd, ".0"))) {
-        x2go_complain("invalid display to shadow '%s'", disp);
-        return X2GO_FAIL(2);
-    }
+    if (nd < 1 || nd > 4 || (d[nd] && strcmp(d + nd, ".0")))
+        return x2go_cmd_fail(2, "invalid display to shadow '%s'", disp);
     snprintf(s->shadow_display, sizeof s->shadow_display, ":%.*s", (int)nd, d);
     /* The shadow agent takes the geometry of the shadowed display. */
     char *argvx[] = {"xwininfo", "-root", NULL};
@@ -232,10 +197,8 @@ static int parse_shadow(struct start *s, int argc, char **argv)
     char *envp[] = {env_display, xa, NULL};
     char out[4096], err[256];
     if (x2go_run_capture("/usr/bin/xwininfo", argvx, envp, out, sizeof out, err,
-                         sizeof err) != 0) {
-        x2go_complain("cannot open the display %s to shadow it", s->shadow_display);
-        return X2GO_FAIL(8);
-    }
+                         sizeof err) != 0)
+        return x2go_cmd_fail(8, "cannot open the display %s to shadow it", s->shadow_display);
     const char *g = strstr(out, "-geometry ");
     if (g) {
         g += 10;
@@ -279,91 +242,104 @@ static char **agent_env(struct start *s, char *display, char *nxroot, char *xaut
     return env;
 }
 
-static int launch(struct start *s, FILE *out)
+/* Geometry rules of spec 2.1.1 step 15. */
+static const char *agent_geometry(struct start *s)
 {
-    struct x2go_agent_conf ac;
-    if (x2go_agent_conf_load(X2GO_AGENT_OPTIONS_FILE, &ac) < 0)
-        return fail(s, 12, "cannot read the agent options: %s", x2go_err());
-
-    /* Geometry rules of spec 2.1.1 step 15. */
     const char *geometry = s->geometry;
-    bool rootless = s->stype == 'R' || s->stype == 'P';
-    if (rootless && !strcmp(geometry, "fullscreen"))
+    if ((s->stype == 'R' || s->stype == 'P') && !strcmp(geometry, "fullscreen"))
         geometry = "";
     if (s->stype == 'D' && !*geometry)
         geometry = "fullscreen";
     if (s->stype == 'S')
         geometry = s->shadow_geometry;
     s->fullscreen = !strcmp(geometry, "fullscreen");
+    return geometry;
+}
 
-    if (x2go_home_dirs(s->home) < 0)
-        return fail(s, 12, "cannot prepare ~/.x2go: %s", x2go_err());
-    if (x2go_sessdir_create(s->user, s->uid, s->res.sid, s->dir, sizeof s->dir) < 0)
-        return fail(s, 12, "%s", x2go_err());
-    s->files_made = true;
-
+/* Keyboard: a directory of that name stops the agent from writing its
+ * keyboard file (spec 4.7); made before the agent starts, not after. */
+static int block_keyboard_file(const struct start *s)
+{
     char path[PATH_MAX];
-    if (x2go_fmt(path, sizeof path, "%s/session.log", s->dir) < 0)
-        return fail(s, 12, "%s", x2go_err());
-    int logfd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_APPEND,
-                     0600);
-    if (logfd < 0)
-        return fail(s, 12, "cannot create the session log: %s", strerror(errno));
-    if (x2go_write_sshd_pid(s->dir) < 0) {
-        close(logfd);
-        return fail(s, 12, "%s", x2go_err());
-    }
-    if (x2go_new_cookie(s->cookie) < 0) {
-        close(logfd);
-        return fail(s, 12, "%s", x2go_err());
-    }
-    s->xauth_added = true; /* also undo a partial add */
-    if (x2go_xauth(s->xauthority, s->host, s->res.display, s->cookie) < 0) {
-        close(logfd);
-        return fail(s, 12, "cannot add the session cookie: %s", x2go_err());
-    }
+    if (s->setkbd && !strcmp(s->kbtype, "auto") && s->stype != 'S')
+        return 0;
+    if (x2go_fmt(path, sizeof path, "%s/keyboard", s->dir) < 0 || mkdir(path, 0700) < 0)
+        return -1;
+    x2go_log(LOG_INFO, "blocking creation of agent's keyboard file %s", path);
+    return 0;
+}
 
-    /* Keyboard: a directory of that name stops the agent from writing its
-     * keyboard file (spec 4.7); made before the agent starts, not after. */
-    bool kb_from_client = s->setkbd && !strcmp(s->kbtype, "auto");
-    if (!kb_from_client || s->stype == 'S') {
-        if (x2go_fmt(path, sizeof path, "%s/keyboard", s->dir) < 0 || mkdir(path, 0700) < 0) {
-            close(logfd);
-            return fail(s, 12, "cannot create the keyboard directory: %s", strerror(errno));
-        }
-        x2go_log(LOG_INFO, "blocking creation of agent's keyboard file %s", path);
-    }
-
+/* The options file (spec 4.3); its path goes to path. */
+static int write_options(struct start *s, const struct x2go_agent_conf *ac,
+                         const char *geometry, char *path, size_t len)
+{
     struct x2go_options o = {
         .link = s->link, .pack = s->pack, .type = s->type, .sid = s->res.sid,
         .cookie = s->cookie, .dir = s->dir,
         .kbtype = (s->setkbd && strcmp(s->kbtype, "auto")) ? s->kbtype : "null/null",
         .geometry = geometry, .xinerama = s->xinerama, .fullscreen = s->fullscreen,
-        .gr_port = s->res.ports[0], .clipboard = s->clipboard, .nxoptions = ac.nxoptions,
+        .gr_port = s->res.ports[0], .clipboard = s->clipboard, .nxoptions = ac->nxoptions,
         .display = s->res.display,
     };
     char line[4096];
     if (x2go_options_format(&o, line, sizeof line) < 0 ||
-        x2go_fmt(path, sizeof path, "%s/options", s->dir) < 0 ||
-        x2go_write_file_atomic(path, line, strlen(line), 0600) < 0) {
-        close(logfd);
+        x2go_fmt(path, len, "%s/options", s->dir) < 0 ||
+        x2go_write_file_atomic(path, line, strlen(line), 0600) < 0)
+        return -1;
+    return 0;
+}
+
+/* The files the agent needs after the session dir: sshd.pid, the cookie
+ * in the xauthority file, the keyboard block and the options file. 0 or
+ * the exit status after the undo. */
+static int make_files(struct start *s, const struct x2go_agent_conf *ac, const char *geometry,
+                      char *path, size_t len)
+{
+    if (x2go_write_sshd_pid(s->dir) < 0 || x2go_new_cookie(s->cookie) < 0)
+        return fail(s, 12, "%s", x2go_err());
+    s->xauth_added = true; /* also undo a partial add */
+    if (x2go_xauth(s->xauthority, s->host, s->res.display, s->cookie) < 0)
+        return fail(s, 12, "cannot add the session cookie: %s", x2go_err());
+    if (block_keyboard_file(s) < 0)
+        return fail(s, 12, "cannot create the keyboard directory: %s", strerror(errno));
+    if (write_options(s, ac, geometry, path, len) < 0)
         return fail(s, 12, "cannot write the options file: %s", x2go_err());
-    }
+    return 0;
+}
 
-    char display[PATH_MAX + 64], nxroot[PATH_MAX + 16], xauth[PATH_MAX + 16];
-    snprintf(display, sizeof display, "DISPLAY=nx/nx,options=%s:%d", path, s->res.display);
-    snprintf(nxroot, sizeof nxroot, "NX_ROOT=%s/.x2go", s->home);
-    snprintf(xauth, sizeof xauth, "XAUTHORITY=%s", s->xauthority);
-    char **env = agent_env(s, display, nxroot, xauth);
+/* The session dir and its log, opened into *logfd. */
+static int make_dir_and_log(struct start *s, int *logfd)
+{
+    char path[PATH_MAX];
+    if (x2go_home_dirs(s->home) < 0)
+        return fail(s, 12, "cannot prepare ~/.x2go: %s", x2go_err());
+    if (x2go_sessdir_create(s->user, s->uid, s->res.sid, s->dir, sizeof s->dir) < 0)
+        return fail(s, 12, "%s", x2go_err());
+    s->files_made = true;
+    if (x2go_fmt(path, sizeof path, "%s/session.log", s->dir) < 0)
+        return fail(s, 12, "%s", x2go_err());
+    *logfd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_APPEND, 0600);
+    if (*logfd < 0)
+        return fail(s, 12, "cannot create the session log: %s", strerror(errno));
+    return 0;
+}
 
-    /* Spec 4.2, in this order; the reference's second "-nolisten tcp"
-     * (NOLISTOPT, a copy of the configured one) is left out. */
+/* Strings the agent's argv points into. */
+struct agent_argv {
     char *argv[X2GO_MAX_AGENT_ARGS + 24];
     char disparg[16], name[X2GO_SID_MAX + 8], mode[4];
+};
+
+/* Spec 4.2, in this order; the reference's second "-nolisten tcp"
+ * (NOLISTOPT, a copy of the configured one) is left out. */
+static void agent_argv(struct start *s, const struct x2go_agent_conf *ac, const char *geometry,
+                       struct agent_argv *a)
+{
+    char **argv = a->argv;
     int n = 0;
     argv[n++] = "x2goagent";
-    for (int i = 0; i < ac.nargs; i++)
-        argv[n++] = ac.args[i];
+    for (int i = 0; i < ac->nargs; i++)
+        argv[n++] = ac->args[i];
     if (s->dpi) {
         argv[n++] = "-dpi";
         argv[n++] = (char *)s->dpi;
@@ -372,84 +348,160 @@ static int launch(struct start *s, FILE *out)
         argv[n++] = "-query";
         argv[n++] = (char *)s->xdmcp;
     }
-    argv[n++] = s->stype == 'S' ? "-S" : rootless ? "-R" : "-D";
+    argv[n++] = s->stype == 'S' ? "-S" : (s->stype == 'R' || s->stype == 'P') ? "-R" : "-D";
     if (s->stype == 'P')
         argv[n++] = "-norootlessexit";
     argv[n++] = "-auth";
     argv[n++] = s->xauthority;
     if (s->stype == 'S') {
-        snprintf(mode, sizeof mode, "%d", s->shadow_mode);
+        snprintf(a->mode, sizeof a->mode, "%d", s->shadow_mode);
         argv[n++] = "-shadow";
         argv[n++] = s->shadow_display;
         argv[n++] = "-shadowmode";
-        argv[n++] = mode;
+        argv[n++] = a->mode;
     }
     if (*geometry && strcmp(geometry, "fullscreen")) {
         argv[n++] = "-geometry";
         argv[n++] = (char *)geometry;
     }
-    snprintf(name, sizeof name, "X2GO-%s", s->res.sid);
-    snprintf(disparg, sizeof disparg, ":%d", s->res.display);
+    snprintf(a->name, sizeof a->name, "X2GO-%s", s->res.sid);
+    snprintf(a->disparg, sizeof a->disparg, ":%d", s->res.display);
     argv[n++] = "-name";
-    argv[n++] = name;
-    argv[n++] = disparg;
+    argv[n++] = a->name;
+    argv[n++] = a->disparg;
     argv[n] = NULL;
+}
 
+#define AGENT_DIED (-1) /* run_agent(): the agent exited before it listened */
+
+/* Start the agent, link ~/.x2go/C-<sid>, record the session, wait until
+ * the agent listens. 0, AGENT_DIED, or the exit status after the undo. */
+static int run_agent(struct start *s, char **argv, char **env, int logfd)
+{
     x2go_run_hooks(s->res.sid, "pre-start", env);
-
     struct x2go_spawn_opts so = {.envp = env, .in_fd = -1, .out_fd = -1, .err_fd = logfd,
                                  .new_session = true};
     s->agent = x2go_spawn(AGENT_BIN, argv, &so);
     close(logfd);
     if (s->agent < 0) {
         x2go_run_hooks(s->res.sid, "fail-start", env);
-        free(env);
         s->agent = 0;
         return fail(s, 12, "cannot start the X2Go Agent: %s", x2go_err());
     }
-
-    if (x2go_sesslink_create(s->home, s->res.sid, s->dir) < 0) {
-        free(env);
+    if (x2go_sesslink_create(s->home, s->res.sid, s->dir) < 0)
         return fail(s, 12, "%s", x2go_err());
-    }
     int st;
     if (waitpid(s->agent, &st, WNOHANG) == s->agent) {
         s->agent = 0;
-        goto died;
+        return AGENT_DIED;
     }
     if (s->st->ops->create(s->st, s->res.sid, s->cookie, s->agent, s->client,
-                           s->res.ports) != 0) {
-        free(env);
+                           s->res.ports) != 0)
         return fail(s, 12, "cannot record the session in the database: %s", x2go_err());
-    }
     s->created = true;
     /* The client tunnels to the graphics port as soon as we print: wait
      * (bounded) until the agent listens there. */
     int w = x2go_wait_listen(s->res.ports[0], LISTEN_WAIT_MS, s->agent);
     if (w == -2) {
         s->agent = 0;
-        goto died;
+        return AGENT_DIED;
     }
     if (w == -1)
         x2go_log(LOG_WARNING, "agent of %s not listening on port %d after %d ms", s->res.sid,
                  s->res.ports[0], LISTEN_WAIT_MS);
-
-    x2go_log(LOG_NOTICE, "successfully started X2Go Agent session with ID %s", s->res.sid);
-    x2go_run_hooks(s->res.sid, "post-start", env);
-    free(env);
-    fprintf(out, "%d\n%s\n%d\n%s\n%d\n%d\n%d\n", s->res.display, s->cookie, (int)s->agent,
-            s->res.sid, s->res.ports[0], s->res.ports[1], s->res.ports[2]);
     return 0;
+}
 
-died:
-    x2go_run_hooks(s->res.sid, "fail-start", env);
-    free(env);
-    {
+static int launch(struct start *s, FILE *out)
+{
+    struct x2go_agent_conf ac;
+    if (x2go_agent_conf_load(X2GO_AGENT_OPTIONS_FILE, &ac) < 0)
+        return fail(s, 12, "cannot read the agent options: %s", x2go_err());
+    const char *geometry = agent_geometry(s);
+    char path[PATH_MAX];
+    int logfd = -1, rc = make_dir_and_log(s, &logfd);
+    if (rc)
+        return rc;
+    if ((rc = make_files(s, &ac, geometry, path, sizeof path)) != 0) {
+        close(logfd);
+        return rc;
+    }
+
+    char display[PATH_MAX + 64], nxroot[PATH_MAX + 16], xauth[PATH_MAX + 16];
+    snprintf(display, sizeof display, "DISPLAY=nx/nx,options=%s:%d", path, s->res.display);
+    snprintf(nxroot, sizeof nxroot, "NX_ROOT=%s/.x2go", s->home);
+    snprintf(xauth, sizeof xauth, "XAUTHORITY=%s", s->xauthority);
+    char **env = agent_env(s, display, nxroot, xauth);
+    struct agent_argv av;
+    agent_argv(s, &ac, geometry, &av);
+    rc = run_agent(s, av.argv, env, logfd);
+    if (rc == AGENT_DIED) {
         char msg[X2GO_SID_MAX + 200];
+        x2go_run_hooks(s->res.sid, "fail-start", env);
         snprintf(msg, sizeof msg, "Failed to start X2Go Agent session with ID %s. X2Go Agent "
                  "terminated unexpectedly. Aborting session startup.", s->res.sid);
-        return fail(s, 12, "%s", msg);
+        rc = fail(s, 12, "%s", msg);
+    } else if (rc == 0) {
+        x2go_log(LOG_NOTICE, "successfully started X2Go Agent session with ID %s", s->res.sid);
+        x2go_run_hooks(s->res.sid, "post-start", env);
+        fprintf(out, "%d\n%s\n%d\n%s\n%d\n%d\n%d\n", s->res.display, s->cookie, (int)s->agent,
+                s->res.sid, s->res.ports[0], s->res.ports[1], s->res.ports[2]);
     }
+    free(env);
+    return rc;
+}
+
+/* Who and where: the caller, $HOME, the host name, the client's address,
+ * the xauthority file (spec 2.1.1 steps 1 to 6). 0 or the exit status. */
+static int find_environment(struct start *s)
+{
+    s->uid = getuid();
+    if (x2go_caller_name(s->user, sizeof s->user) < 0)
+        return x2go_cmd_error(3);
+    const char *home = getenv("HOME");
+    if (!home || !*home)
+        return x2go_cmd_fail(4, "The $HOME environment variable is not set. Aborting session "
+                                "startup.");
+    if (!x2go_is_printable_ascii(home) || home[0] != '/' ||
+        x2go_strlcpy(s->home, home, sizeof s->home) < 0)
+        return x2go_cmd_fail(5, "Your home directory path contains non-ASCII characters. "
+                                "Aborting session startup.");
+    if (x2go_hostname(s->host, sizeof s->host) < 0 || !x2go_valid_hostname(s->host))
+        return x2go_cmd_fail(6, "Unable to retrieve machine's hostname. This is required. "
+                                "Aborting session startup.");
+    int rc = find_client(s);
+    if (rc)
+        return rc;
+    if (x2go_xauthority(s->home, s->xauthority, sizeof s->xauthority) < 0 ||
+        !x2go_is_printable_ascii(s->xauthority))
+        return x2go_cmd_error(4);
+    return 0;
+}
+
+/* The session limit, then a display and ports in one transaction: no
+ * half-made reservation is left either way. 0 or the exit status. */
+static int reserve(struct start *s)
+{
+    char lim[32];
+    int l = x2go_session_limit(s->st, lim, sizeof lim);
+    if (l > 0)
+        return x2go_cmd_fail(9, "LIMIT: the configured session limit is reached; suspend or "
+                                "terminate a session first");
+    if (l < 0)
+        return x2go_cmd_fail(9, "cannot check the session limit: %s", x2go_err());
+    struct x2go_reserve_req req = {
+        .server = s->host, .owner = s->user, .epoch = (long long)time(NULL),
+        .type = s->stype == 'P' ? 'R' : s->stype, .command = s->idcmd, .depth = s->depth,
+        .xdmcp = s->stype == 'S' ? NULL : s->xdmcp, .display_start = 50,
+        .port_start = x2go_random_port(), .nports = 3,
+    };
+    if (s->st->ops->reserve(s->st, &req, &s->res) < 0) {
+        bool ports = strstr(x2go_err(), "no free TCP port") != NULL;
+        return x2go_cmd_fail(ports ? 11 : 10, "Unable to find free %s or insert new session "
+                             "into database: %s", ports ? "port" : "display port", x2go_err());
+    }
+    s->reserved = true;
+    return 0;
 }
 
 static int run_startagent(int argc, char **argv, FILE *out)
@@ -457,70 +509,19 @@ static int run_startagent(int argc, char **argv, FILE *out)
     static struct start s; /* large; one per process */
     memset(&s, 0, sizeof s);
     x2go_cloexec_from(3);
-    if (parse_args(&s, argc, argv) < 0)
-        return X2GO_FAIL(2);
-
-    s.uid = getuid();
-    if (x2go_caller_name(s.user, sizeof s.user) < 0)
-        return x2go_cmd_error(3);
-    const char *home = getenv("HOME");
-    if (!home || !*home) {
-        x2go_complain("The $HOME environment variable is not set. Aborting session startup.");
-        return X2GO_FAIL(4);
-    }
-    if (!x2go_is_printable_ascii(home) || home[0] != '/' ||
-        x2go_strlcpy(s.home, home, sizeof s.home) < 0) {
-        x2go_complain("Your home directory path contains non-ASCII characters. Aborting "
-                      "session startup.");
-        return X2GO_FAIL(5);
-    }
-    if (x2go_hostname(s.host, sizeof s.host) < 0 || !x2go_valid_hostname(s.host)) {
-        x2go_complain("Unable to retrieve machine's hostname. This is required. Aborting "
-                      "session startup.");
-        return X2GO_FAIL(6);
-    }
-    if (find_client(&s) < 0)
-        return X2GO_FAIL(7);
-    if (x2go_xauthority(s.home, s.xauthority, sizeof s.xauthority) < 0 ||
-        !x2go_is_printable_ascii(s.xauthority))
-        return x2go_cmd_error(4);
-    if (s.stype == 'S') {
-        int rc = parse_shadow(&s, argc, argv);
-        if (rc)
-            return rc;
-    }
-
+    int rc = parse_args(&s, argc, argv);
+    if (rc == 0)
+        rc = find_environment(&s);
+    if (rc == 0 && s.stype == 'S')
+        rc = parse_shadow(&s, argc, argv);
+    if (rc)
+        return rc;
     s.st = x2go_store_open();
     if (!s.st)
         return x2go_cmd_error(10);
-    char lim[32];
-    int l = x2go_session_limit(s.st, lim, sizeof lim);
-    if (l != 0) {
-        if (l > 0)
-            x2go_complain("LIMIT: the configured session limit is reached; suspend or "
-                          "terminate a session first");
-        else
-            x2go_complain("cannot check the session limit: %s", x2go_err());
-        x2go_store_close(s.st);
-        return X2GO_FAIL(9);
-    }
-
-    struct x2go_reserve_req req = {
-        .server = s.host, .owner = s.user, .epoch = (long long)time(NULL),
-        .type = s.stype == 'P' ? 'R' : s.stype, .command = s.idcmd, .depth = s.depth,
-        .xdmcp = s.stype == 'S' ? NULL : s.xdmcp, .display_start = 50,
-        .port_start = x2go_random_port(), .nports = 3,
-    };
-    if (s.st->ops->reserve(s.st, &req, &s.res) < 0) {
-        /* One transaction: no half-made reservation is left either way. */
-        bool ports = strstr(x2go_err(), "no free TCP port") != NULL;
-        x2go_complain("Unable to find free %s or insert new session into database: %s",
-                      ports ? "port" : "display port", x2go_err());
-        x2go_store_close(s.st);
-        return X2GO_FAIL(ports ? 11 : 10);
-    }
-    s.reserved = true;
-    int rc = launch(&s, out);
+    rc = reserve(&s);
+    if (rc == 0)
+        rc = launch(&s, out);
     x2go_store_close(s.st);
     return rc;
 }
@@ -528,4 +529,4 @@ static int run_startagent(int argc, char **argv, FILE *out)
 X2GO_COMMAND(startagent, "x2gostartagent", X2GO_BIN,
              "<geometry> <link> <pack> <type> <kblayout> <kbtype> <setkbd> <D|R|P|S> <command> "
              "[<clipboard>|<shadow user>]",
-             9, -1, X2GO_CMD_RAW_ARGS, run_startagent);
+             9, 64, 0, run_startagent);

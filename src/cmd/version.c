@@ -53,8 +53,7 @@ static int run(int argc, char **argv, FILE *out)
     struct dirent **ents;
     int n = scandir(VERSIONS_DIR, &ents, NULL, byname);
     if (n < 0) {
-        x2go_complain("cannot read %s", VERSIONS_DIR);
-        return 1;
+        return x2go_cmd_fail(1, "cannot read %s", VERSIONS_DIR);
     }
     for (int i = 0; i < n; i++) {
         const char *name = ents[i]->d_name;

@@ -25,16 +25,6 @@ const char *x2go_agent_state_name(enum x2go_agent_state s)
     return (size_t)s < X2GO_ARRAY_LEN(names) ? names[s] : "UNKNOWN";
 }
 
-int x2go_user_tmpdir(char *buf, size_t len, const char *user)
-{
-    return x2go_fmt(buf, len, "/tmp/.x2go-%s", user) < 0 ? -1 : 0;
-}
-
-int x2go_session_dir(char *buf, size_t len, const char *user, const char *sid)
-{
-    return x2go_fmt(buf, len, "/tmp/.x2go-%s/C-%s", user, sid) < 0 ? -1 : 0;
-}
-
 enum x2go_agent_state x2go_agent_state_read(const char *user, uid_t uid, const char *sid)
 {
     char dir[600], path[700], buf[64];

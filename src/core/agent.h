@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "sessfiles.h" /* the paths of the session dir, where the state file is */
+
 enum x2go_agent_state {
     X2GO_AS_UNKNOWN, X2GO_AS_STARTING, X2GO_AS_RUNNING, X2GO_AS_SUSPENDING,
     X2GO_AS_SUSPENDED, X2GO_AS_RESUMING, X2GO_AS_TERMINATING, X2GO_AS_TERMINATED,
@@ -14,10 +16,6 @@ enum x2go_agent_state {
 
 enum x2go_agent_state x2go_agent_state_parse(const char *text);
 const char *x2go_agent_state_name(enum x2go_agent_state s);
-
-/* /tmp/.x2go-<user> and /tmp/.x2go-<user>/C-<sid> */
-int x2go_user_tmpdir(char *buf, size_t len, const char *user);
-int x2go_session_dir(char *buf, size_t len, const char *user, const char *sid);
 
 /* Read <session dir>/state. The user's tmp dir must be a real directory
  * owned by uid (no symlinks, nothing planted by others); UNKNOWN otherwise. */

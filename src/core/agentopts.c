@@ -7,8 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 static bool digits_between(const char *s, size_t n, size_t min, size_t max)
@@ -367,89 +365,20 @@ int x2go_options_rewrite(const char *in, const struct x2go_options_update *u, ch
     return 0;
 }
 
-/* ---- the agent's listening socket ----------------------------------- */
-
-static bool listening_in(const char *path, int port)
-{
-    FILE *f = fopen(path, "re");
-    if (!f)
-        return false;
-    char line[512];
-    bool found = false;
-    while (!found && fgets(line, sizeof line, f)) {
-        /* "  0: 00000000:7725 00000000:0000 0A ..." */
-        char *c = strchr(line, ':');
-        if (!c)
-            continue;
-        char *addr = c + 1;
-        while (*addr == ' ')
-            addr++;
-        char *pc = strchr(addr, ':');
-        if (!pc)
-            continue;
-        char *end;
-        unsigned long lp = strtoul(pc + 1, &end, 16);
-        if (end == pc + 1 || (int)lp != port)
-            continue;
-        char *st = end;
-        while (*st == ' ')
-            st++;
-        st = strchr(st, ' '); /* skip the remote address */
-        if (!st)
-            continue;
-        while (*st == ' ')
-            st++;
-        if (!strncmp(st, "0A", 2))
-            found = true;
-    }
-    fclose(f);
-    return found;
-}
-
-bool x2go_port_listening(int port)
-{
-    return listening_in("/proc/net/tcp", port) || listening_in("/proc/net/tcp6", port);
-}
-
-int x2go_wait_listen(int port, int timeout_ms, pid_t child)
-{
-    struct timespec t0, now;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    long delay_us = 500;
-    for (;;) {
-        if (x2go_port_listening(port))
-            return 0;
-        if (child > 0) {
-            int st;
-            pid_t r = waitpid(child, &st, WNOHANG);
-            if (r == child)
-                return -2;
-        }
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        long ms = (now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000;
-        if (ms >= timeout_ms)
-            return -1;
-        struct timespec d = {0, delay_us * 1000};
-        nanosleep(&d, NULL);
-        if (delay_us < 20000)
-            delay_us *= 2;
-    }
-}
-
 int x2go_check_display_args(const char *geometry, const char *link, const char *pack,
                             const char *kbtype, const char *setkbd)
 {
     if (!x2go_valid_geometry(geometry))
-        x2go_complain("invalid geometry '%s' (use <width>x<height>[+<x>+<y>], fullscreen or empty)",
-                      geometry);
+        x2go_seterr("invalid geometry '%s' (use <width>x<height>[+<x>+<y>], fullscreen or empty)",
+                    geometry);
     else if (!x2go_valid_link(link))
-        x2go_complain("invalid link '%s' (use modem, isdn, adsl, wan or lan)", link);
+        x2go_seterr("invalid link '%s' (use modem, isdn, adsl, wan or lan)", link);
     else if (!x2go_valid_pack(pack))
-        x2go_complain("invalid pack method '%s' (e.g. 16m-jpeg-9)", pack);
+        x2go_seterr("invalid pack method '%s' (e.g. 16m-jpeg-9)", pack);
     else if (!x2go_valid_kbtype(kbtype) && strcmp(kbtype, "null/null") != 0)
-        x2go_complain("invalid keyboard type '%s' (use auto or <model>/<layout>)", kbtype);
+        x2go_seterr("invalid keyboard type '%s' (use auto or <model>/<layout>)", kbtype);
     else if (strcmp(setkbd, "0") && strcmp(setkbd, "1"))
-        x2go_complain("invalid set-keyboard flag '%s' (use 0 or 1)", setkbd);
+        x2go_seterr("invalid set-keyboard flag '%s' (use 0 or 1)", setkbd);
     else
         return 0;
     return -1;

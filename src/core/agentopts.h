@@ -1,7 +1,6 @@
 /* The agent's inputs: the per-session options file (spec 4.3, 4.4), the
- * admin's /etc/x2go/x2goagent.options (read, never run), the validation of
- * the client-supplied values that end up in them, and the wait for the
- * agent's listening socket. */
+ * admin's /etc/x2go/x2goagent.options (read, never run), and the validation
+ * of the client-supplied values that end up in them. */
 #ifndef X2GO_AGENTOPTS_H
 #define X2GO_AGENTOPTS_H
 
@@ -18,7 +17,7 @@ bool x2go_valid_link(const char *s);      /* modem isdn adsl wan lan */
 bool x2go_valid_pack(const char *s);      /* [a-z0-9-], 1..40 */
 bool x2go_valid_kbtype(const char *s);    /* auto, model/layout */
 /* The display arguments x2gostartagent and x2goresume-session share.
- * Complains (one line) about the first bad one and returns -1. */
+ * Sets the error to the first bad one and returns -1. */
 int x2go_check_display_args(const char *geometry, const char *link, const char *pack,
                             const char *kbtype, const char *setkbd);
 bool x2go_valid_clipboard(const char *s); /* 0 none client server both 1 */
@@ -65,11 +64,5 @@ struct x2go_options_update {
 };
 int x2go_options_rewrite(const char *in, const struct x2go_options_update *u, char *out,
                          size_t len);
-
-/* Wait until some socket listens on TCP port (IPv4 or IPv6), at most
- * timeout_ms. If agent > 0 and it is our child, stop early when it dies
- * (returns -2). 0: listening; -1: timeout. */
-int x2go_wait_listen(int port, int timeout_ms, pid_t child);
-bool x2go_port_listening(int port);
 
 #endif

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -204,4 +205,117 @@ unsigned long long x2go_proc_starttime(pid_t pid)
     if (field == 22)
         v = strtoull(p, NULL, 10);
     return v;
+}
+
+/* ---- descriptors and process helpers shared by the commands ---------- */
+
+void x2go_cloexec_from(int first)
+{
+    if (close_range((unsigned)first, ~0u, CLOSE_RANGE_CLOEXEC) == 0)
+        return;
+    DIR *d = opendir("/proc/self/fd");
+    if (!d)
+        return;
+    int self = dirfd(d);
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        int fd = atoi(e->d_name);
+        if (fd >= first && fd != self)
+            fcntl(fd, F_SETFD, FD_CLOEXEC);
+    }
+    closedir(d);
+}
+
+void x2go_close_from(int first) { close_range((unsigned)first, ~0u, 0); }
+
+int x2go_reap_within(pid_t pid, int timeout_ms)
+{
+    int st;
+    if (x2go_wait_timeout(pid, timeout_ms, &st) == 0)
+        return 0;
+    kill(pid, SIGKILL);
+    waitpid(pid, &st, 0);
+    return -1;
+}
+
+int x2go_pidfd_wait(pid_t pid)
+{
+    int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+    if (fd < 0)
+        return -1;
+    struct pollfd p = {fd, POLLIN, 0};
+    while (poll(&p, 1, -1) < 0 && errno == EINTR)
+        ;
+    close(fd);
+    return 0;
+}
+
+int x2go_run_draining(const char *path, char *const argv[])
+{
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) < 0)
+        return -1;
+    struct x2go_spawn_opts o = {.envp = NULL, .in_fd = -1, .out_fd = p[1], .err_fd = 2};
+    pid_t pid = x2go_spawn(path, argv, &o);
+    close(p[1]);
+    if (pid < 0) {
+        close(p[0]);
+        return -1;
+    }
+    char buf[4096];
+    ssize_t n;
+    while ((n = read(p[0], buf, sizeof buf)) != 0)
+        if (n < 0 && errno != EINTR)
+            break;
+    close(p[0]);
+    int st;
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+        ;
+    return 0;
+}
+
+bool x2go_pid_of_uid(pid_t pid, uid_t uid)
+{
+    char path[64];
+    struct stat st;
+    snprintf(path, sizeof path, "/proc/%d", (int)pid);
+    return stat(path, &st) == 0 && (uid == 0 || st.st_uid == uid);
+}
+
+bool x2go_is_ancestor(pid_t pid)
+{
+    pid_t p = getpid();
+    for (int depth = 0; p > 1 && depth < 64; depth++) {
+        if (p == pid)
+            return true;
+        char path[64], buf[2048];
+        snprintf(path, sizeof path, "/proc/%d/status", (int)p);
+        if (x2go_read_file(path, buf, sizeof buf) <= 0)
+            return false;
+        char *pp = strstr(buf, "\nPPid:");
+        if (!pp)
+            return false;
+        p = (pid_t)strtol(pp + 6, NULL, 10);
+    }
+    return false;
+}
+
+bool x2go_is_sshd_of(pid_t pid, uid_t uid)
+{
+    char path[64], buf[PATH_MAX];
+    if (!x2go_pid_of_uid(pid, uid))
+        return false;
+    snprintf(path, sizeof path, "/proc/%d/exe", (int)pid);
+    ssize_t n = readlink(path, buf, sizeof buf - 1);
+    if (n > 0) {
+        buf[n] = '\0';
+        return !strcmp(buf, "/usr/sbin/sshd");
+    }
+    /* sshd's privilege-separated child is not dumpable, so its exe link
+     * is unreadable even for its owner: fall back to its name. */
+    snprintf(path, sizeof path, "/proc/%d/comm", (int)pid);
+    if (x2go_read_file(path, buf, 64) <= 0)
+        return false;
+    buf[strcspn(buf, "\n")] = '\0';
+    return !strcmp(buf, "sshd");
 }

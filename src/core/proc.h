@@ -41,4 +41,29 @@ bool x2go_agent_alive(pid_t pid, const char *sid, uid_t uid);
 /* Start time of a process in clock ticks since boot, 0 if unknown. */
 unsigned long long x2go_proc_starttime(pid_t pid);
 
+/* ---- descriptors and process helpers shared by the commands ---------- */
+
+/* Mark every descriptor from fd on close-on-exec, so that nothing we
+ * start (the agent, the session's program) holds on to a descriptor of
+ * the SSH channel we were started from: a client waits for those to close. */
+void x2go_cloexec_from(int fd);
+/* Close every descriptor from fd on. */
+void x2go_close_from(int fd);
+/* Reap the child pid, waiting at most timeout_ms before SIGKILL; -1 when
+ * it had to be killed. */
+int x2go_reap_within(pid_t pid, int timeout_ms);
+/* Wait until pid (not necessarily our child) exits; -1 when the kernel
+ * cannot watch it (no pidfd): the caller polls instead. */
+int x2go_pidfd_wait(pid_t pid);
+/* Run argv with stdout on a pipe read to its end, so that programs that
+ * put themselves in the background are waited for too; -1 when it could
+ * not start. */
+int x2go_run_draining(const char *path, char *const argv[]);
+/* /proc/<pid> exists and belongs to uid (any owner for uid 0). */
+bool x2go_pid_of_uid(pid_t pid, uid_t uid);
+/* pid is one of our ancestors (our own connection's sshd, say). */
+bool x2go_is_ancestor(pid_t pid);
+/* pid is /usr/sbin/sshd (or named sshd) and belongs to uid (any for 0). */
+bool x2go_is_sshd_of(pid_t pid, uid_t uid);
+
 #endif

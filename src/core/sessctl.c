@@ -12,8 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #define SUSPEND_WAIT_MS 5000
@@ -38,25 +36,19 @@ void x2go_ctx_close(struct x2go_ctx *c)
 
 int x2go_ctx_session(struct x2go_ctx *c, const char *sid, struct x2go_session *s)
 {
-    if (x2go_sid_parse(sid, NULL) < 0) {
-        x2go_complain("%s", x2go_err());
+    if (x2go_sid_parse(sid, NULL) < 0)
         return 2;
-    }
     int rc = c->st->ops->get(c->st, sid, s);
-    if (rc == 1) {
-        x2go_complain("no session %s of user %s (see x2golistsessions)", sid, c->user);
+    if (rc == 1)
+        x2go_seterr("no session %s of user %s (see x2golistsessions)", sid, c->user);
+    if (rc != 0)
         return 1;
-    }
-    if (rc < 0) {
-        x2go_complain("%s", x2go_err());
-        return 1;
-    }
     /* Root acting on another user's session (the clean-up daemon runs us
      * as the user, but an administrator may not): use the owner's files. */
     if (c->uid == 0 && strcmp(s->uname, c->user) != 0) {
         struct passwd *pw = getpwnam(s->uname);
         if (!pw) {
-            x2go_complain("the owner %s of session %s has no passwd entry", s->uname, sid);
+            x2go_seterr("the owner %s of session %s has no passwd entry", s->uname, sid);
             return 1;
         }
         snprintf(c->user, sizeof c->user, "%s", s->uname);
@@ -70,8 +62,8 @@ const char *x2go_sid_arg(int argc, char **argv)
 {
     const char *sid = argc == 1 ? argv[0] : getenv("X2GO_SESSION");
     if (!sid || !*sid) {
-        x2go_complain("needs <X2GO-SESSION> as first argument. Alternatively, you can set "
-                      "$X2GO_SESSION with the correct session name");
+        x2go_seterr("needs <X2GO-SESSION> as first argument. Alternatively, you can set "
+                    "$X2GO_SESSION with the correct session name");
         return NULL;
     }
     return sid;
@@ -83,33 +75,20 @@ bool x2go_session_agent_alive(const struct x2go_ctx *c, const struct x2go_sessio
            x2go_agent_alive((pid_t)s->agent_pid, s->sid, c->uid);
 }
 
-static void sleep_ms(int ms)
-{
-    struct timespec t = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&t, NULL);
-}
-
-static long now_ms(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec * 1000L + t.tv_nsec / 1000000L;
-}
-
 enum x2go_agent_state x2go_wait_state_leaves(const struct x2go_ctx *c, const char *sid,
                                              unsigned mask, int timeout_ms)
 {
-    long end = now_ms() + timeout_ms, unknown_since = 0;
+    long end = x2go_now_ms() + timeout_ms, unknown_since = 0;
     for (;;) {
         enum x2go_agent_state st = x2go_agent_state_read(c->user, c->uid, sid);
-        long now = now_ms();
+        long now = x2go_now_ms();
         /* The agent rewrites the file in place: an empty read is a state
          * change in progress, unless it stays that way. */
         if (st == X2GO_AS_UNKNOWN) {
             if (!unknown_since)
                 unknown_since = now;
             if (now - unknown_since < 300 && now < end) {
-                sleep_ms(2);
+                x2go_sleep_us(2000);
                 continue;
             }
         } else {
@@ -117,7 +96,7 @@ enum x2go_agent_state x2go_wait_state_leaves(const struct x2go_ctx *c, const cha
         }
         if (!(mask & X2GO_STATE_BIT(st)) || now >= end)
             return st;
-        sleep_ms(5);
+        x2go_sleep_us(5000);
     }
 }
 
@@ -132,12 +111,8 @@ void x2go_run_optional(const char *path, const char *arg, int timeout_ms, char *
     pid_t pid = x2go_spawn(path, argv, &o);
     if (pid <= 0 || timeout_ms == 0)
         return;
-    int st;
-    if (x2go_wait_timeout(pid, timeout_ms, &st) < 0) {
-        kill(pid, SIGKILL);
-        waitpid(pid, &st, 0);
+    if (x2go_reap_within(pid, timeout_ms) < 0)
         x2go_log(LOG_WARNING, "%s %s did not finish in time and was killed", path, arg);
-    }
 }
 
 static void session_dir(const struct x2go_ctx *c, const char *sid, char *dir, size_t len)
@@ -201,9 +176,7 @@ static void kill_runcommand(const struct x2go_ctx *c, const char *dir)
     buf[strcspn(buf, "\r\n ")] = '\0';
     if (x2go_parse_long(buf, 2, 4194304, &pid) < 0)
         return;
-    struct stat st;
-    snprintf(path, sizeof path, "/proc/%ld", pid);
-    if (stat(path, &st) < 0 || (c->uid != 0 && st.st_uid != c->uid))
+    if (!x2go_pid_of_uid((pid_t)pid, c->uid))
         return;
     /* We may be inside that group ourselves (a script in the session
      * calls us): do not let the signal stop us half-way. */
@@ -238,18 +211,18 @@ bool x2go_end_session(struct x2go_ctx *c, const struct x2go_session *s, bool rem
         c->st->ops->change_status(c->st, s->sid, 'F');
     /* Give the agent a moment to go, so its files are not rewritten after
      * we removed them; then clean up what the reference left behind. */
-    long end = now_ms() + TERMINATE_WAIT_MS;
-    while (alive && now_ms() < end && x2go_session_agent_alive(c, s))
-        sleep_ms(5);
+    long end = x2go_now_ms() + TERMINATE_WAIT_MS;
+    while (alive && x2go_now_ms() < end && x2go_session_agent_alive(c, s))
+        x2go_sleep_us(5000);
     /* An agent waiting for a client to resume ignores SIGTERM (observed):
      * terminate means terminate. Its X socket and lock stay behind then. */
     if (alive && x2go_session_agent_alive(c, s)) {
         x2go_log(LOG_WARNING, "agent %ld of %s ignored SIGTERM, killing it", s->agent_pid,
                  s->sid);
         kill((pid_t)s->agent_pid, SIGKILL);
-        end = now_ms() + 1000;
-        while (now_ms() < end && x2go_session_agent_alive(c, s))
-            sleep_ms(5);
+        end = x2go_now_ms() + 1000;
+        while (x2go_now_ms() < end && x2go_session_agent_alive(c, s))
+            x2go_sleep_us(5000);
     }
     /* A killed or crashed agent leaves its lock and socket behind (a
      * normal exit removes them): they would block the display. */
@@ -290,47 +263,6 @@ void x2go_terminate(struct x2go_ctx *c, const struct x2go_session *s)
     }
 }
 
-/* pid is one of our ancestors (our own connection's sshd, say). */
-static bool is_ancestor(pid_t pid)
-{
-    pid_t p = getpid();
-    for (int depth = 0; p > 1 && depth < 64; depth++) {
-        if (p == pid)
-            return true;
-        char path[64], buf[2048];
-        snprintf(path, sizeof path, "/proc/%d/status", (int)p);
-        if (x2go_read_file(path, buf, sizeof buf) <= 0)
-            return false;
-        char *pp = strstr(buf, "\nPPid:");
-        if (!pp)
-            return false;
-        p = (pid_t)strtol(pp + 6, NULL, 10);
-    }
-    return false;
-}
-
-static bool is_sshd_of(pid_t pid, uid_t uid)
-{
-    char path[64], buf[PATH_MAX];
-    struct stat st;
-    snprintf(path, sizeof path, "/proc/%d", (int)pid);
-    if (stat(path, &st) < 0 || (uid != 0 && st.st_uid != uid))
-        return false;
-    snprintf(path, sizeof path, "/proc/%d/exe", (int)pid);
-    ssize_t n = readlink(path, buf, sizeof buf - 1);
-    if (n > 0) {
-        buf[n] = '\0';
-        return !strcmp(buf, "/usr/sbin/sshd");
-    }
-    /* sshd's privilege-separated child is not dumpable, so its exe link
-     * is unreadable even for its owner: fall back to its name. */
-    snprintf(path, sizeof path, "/proc/%d/comm", (int)pid);
-    if (x2go_read_file(path, buf, 64) <= 0)
-        return false;
-    buf[strcspn(buf, "\n")] = '\0';
-    return !strcmp(buf, "sshd");
-}
-
 void x2go_rmforward(const struct x2go_ctx *c, const char *sid)
 {
     char dir[PATH_MAX], path[PATH_MAX], buf[256];
@@ -351,7 +283,7 @@ void x2go_rmforward(const struct x2go_ctx *c, const char *sid)
     long pid;
     if (x2go_parse_long(w, 2, 4194304, &pid) < 0)
         return;
-    if (is_ancestor((pid_t)pid) || !is_sshd_of((pid_t)pid, c->uid))
+    if (x2go_is_ancestor((pid_t)pid) || !x2go_is_sshd_of((pid_t)pid, c->uid))
         return;
     if (kill((pid_t)pid, SIGTERM) == 0)
         x2go_log(LOG_INFO, "session %s: ended the previous connection (sshd %ld)", sid, pid);

@@ -24,14 +24,14 @@ struct x2go_ctx {
 int x2go_ctx_open(struct x2go_ctx *c);
 void x2go_ctx_close(struct x2go_ctx *c);
 
-/* The caller's session sid: 0 found; otherwise one clear line was
- * printed and the exit status is returned (2 malformed id, 1 unknown or
- * another user's, 1 database error). */
+/* The caller's session sid: 0 found; otherwise the error is set and the
+ * exit status returned (2 malformed id, 1 unknown or another user's, 1
+ * database error). */
 int x2go_ctx_session(struct x2go_ctx *c, const char *sid, struct x2go_session *s);
 
 /* The sid argument of suspend/terminate: argv[0] when there is exactly one
- * argument, else $X2GO_SESSION; NULL (after the reference's usage line)
- * when neither gives one. */
+ * argument, else $X2GO_SESSION; NULL (the error set to the reference's
+ * usage line) when neither gives one. */
 const char *x2go_sid_arg(int argc, char **argv);
 
 bool x2go_session_agent_alive(const struct x2go_ctx *c, const struct x2go_session *s);

@@ -362,19 +362,14 @@ void x2go_ssh_agent_link(const char *dir, bool drop)
         }
 }
 
-void x2go_cloexec_from(int first)
+/* ---- path builders ---------------------------------------------------- */
+
+int x2go_user_tmpdir(char *buf, size_t len, const char *user)
 {
-    if (close_range((unsigned)first, ~0u, CLOSE_RANGE_CLOEXEC) == 0)
-        return;
-    DIR *d = opendir("/proc/self/fd");
-    if (!d)
-        return;
-    int self = dirfd(d);
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        int fd = atoi(e->d_name);
-        if (fd >= first && fd != self)
-            fcntl(fd, F_SETFD, FD_CLOEXEC);
-    }
-    closedir(d);
+    return x2go_fmt(buf, len, "/tmp/.x2go-%s", user) < 0 ? -1 : 0;
+}
+
+int x2go_session_dir(char *buf, size_t len, const char *user, const char *sid)
+{
+    return x2go_fmt(buf, len, "/tmp/.x2go-%s/C-%s", user, sid) < 0 ? -1 : 0;
 }

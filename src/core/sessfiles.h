@@ -67,9 +67,10 @@ int x2go_write_sshd_pid(const char *dir);
  * drop: only remove the link. */
 void x2go_ssh_agent_link(const char *dir, bool drop);
 
-/* Mark every descriptor above stderr close-on-exec, so that nothing we
- * start (the agent, the session's program) holds on to a descriptor of
- * the SSH channel we were started from: a client waits for those to close. */
-void x2go_cloexec_from(int fd);
+/* ---- path builders ---------------------------------------------------- */
+
+/* /tmp/.x2go-<user> and /tmp/.x2go-<user>/C-<sid>; -1 when too long. */
+int x2go_user_tmpdir(char *buf, size_t len, const char *user);
+int x2go_session_dir(char *buf, size_t len, const char *user, const char *sid);
 
 #endif

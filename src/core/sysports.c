@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -117,4 +118,69 @@ int x2go_random_port(void)
     if (getrandom(&v, sizeof v, GRND_NONBLOCK) != sizeof v)
         v = (unsigned)getpid() ^ (unsigned)time(NULL);
     return 30000 + (int)(v % 32768u);
+}
+
+/* ---- waiting for a port to listen ------------------------------------ */
+
+static bool listening_in(const char *path, int port)
+{
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return false;
+    char line[512];
+    bool found = false;
+    while (!found && fgets(line, sizeof line, f)) {
+        /* "  0: 00000000:7725 00000000:0000 0A ..." */
+        char *c = strchr(line, ':');
+        if (!c)
+            continue;
+        char *addr = c + 1;
+        while (*addr == ' ')
+            addr++;
+        char *pc = strchr(addr, ':');
+        if (!pc)
+            continue;
+        char *end;
+        unsigned long lp = strtoul(pc + 1, &end, 16);
+        if (end == pc + 1 || (int)lp != port)
+            continue;
+        char *st = end;
+        while (*st == ' ')
+            st++;
+        st = strchr(st, ' '); /* skip the remote address */
+        if (!st)
+            continue;
+        while (*st == ' ')
+            st++;
+        if (!strncmp(st, "0A", 2))
+            found = true;
+    }
+    fclose(f);
+    return found;
+}
+
+bool x2go_port_listening(int port)
+{
+    return listening_in("/proc/net/tcp", port) || listening_in("/proc/net/tcp6", port);
+}
+
+int x2go_wait_listen(int port, int timeout_ms, pid_t child)
+{
+    long end = x2go_now_ms() + timeout_ms;
+    long delay_us = 500;
+    for (;;) {
+        if (x2go_port_listening(port))
+            return 0;
+        if (child > 0) {
+            int st;
+            pid_t r = waitpid(child, &st, WNOHANG);
+            if (r == child)
+                return -2;
+        }
+        if (x2go_now_ms() >= end)
+            return -1;
+        x2go_sleep_us(delay_us);
+        if (delay_us < 20000)
+            delay_us *= 2;
+    }
 }

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 static char errbuf[1024];
@@ -186,6 +187,19 @@ int x2go_write_file_atomic(const char *path, const char *data, size_t len,
         return -1;
     }
     return 0;
+}
+
+long x2go_now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec * 1000L + t.tv_nsec / 1000000L;
+}
+
+void x2go_sleep_us(long us)
+{
+    struct timespec t = {us / 1000000L, (us % 1000000L) * 1000L};
+    nanosleep(&t, NULL);
 }
 
 int x2go_hostname(char *buf, size_t len)

@@ -9,14 +9,15 @@
 #define X2GO_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 /* The last error, one human-readable line. Core functions set it and
- * return -1; commands print it once, prefixed with their name. */
+ * return; they never print. Programs print at their edge: the command
+ * dispatcher, the start-up of the daemon and of the helper. */
 void x2go_seterr(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 const char *x2go_err(void);
 
 /* The running command's name, used as the prefix of error lines. */
 void x2go_set_progname(const char *name);
 const char *x2go_progname(void);
-/* Print "<prog>: <message>\n" to stderr. */
+/* Print "<prog>: <message>\n" to stderr (at that edge only). */
 void x2go_complain(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* snprintf that fails (returns -1, sets the error) on truncation. */
@@ -41,6 +42,11 @@ char *x2go_slurp(const char *path, size_t *len);
 /* Write a file atomically (temp file in the same dir + rename), mode given. */
 int x2go_write_file_atomic(const char *path, const char *data, size_t len,
                            mode_t mode);
+
+/* Milliseconds on the monotonic clock, for timeouts. */
+long x2go_now_ms(void);
+/* Sleep us microseconds (less than a second's worth is the usual). */
+void x2go_sleep_us(long us);
 
 /* Host name as gethostname() reports it. */
 int x2go_hostname(char *buf, size_t len);

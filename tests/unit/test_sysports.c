@@ -5,10 +5,16 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "sysports.h"
+#include "util.h"
 
 /* /proc/net/tcp as the kernel prints it (trailing blanks included). */
 static const char proc_tcp[] =
@@ -183,6 +189,58 @@ static void test_load_and_random(void **state)
     }
 }
 
+/* A TCP socket bound to a free port of 127.0.0.1, not yet listening. */
+static int bound_socket(int *port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    assert_true(fd >= 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    *port = ntohs(a.sin_port);
+    return fd;
+}
+
+/* A bound socket is no listener; the wait gives up after its timeout. */
+static void test_wait_listen_timeout(void **state)
+{
+    (void)state;
+    int port, fd = bound_socket(&port);
+    assert_false(x2go_port_listening(port));
+    long t0 = x2go_now_ms();
+    assert_int_equal(x2go_wait_listen(port, 60, 0), -1);
+    assert_true(x2go_now_ms() - t0 >= 60);
+    close(fd);
+}
+
+static void test_wait_listen_listening(void **state)
+{
+    (void)state;
+    int port, fd = bound_socket(&port);
+    assert_int_equal(listen(fd, 1), 0);
+    assert_true(x2go_port_listening(port));
+    assert_int_equal(x2go_wait_listen(port, 1000, 0), 0);
+    close(fd);
+    assert_false(x2go_port_listening(port));
+}
+
+/* The child that should listen died: no need to wait out the timeout. */
+static void test_wait_listen_child_died(void **state)
+{
+    (void)state;
+    int port, fd = bound_socket(&port);
+    pid_t child = fork();
+    assert_true(child >= 0);
+    if (child == 0)
+        _exit(0);
+    long t0 = x2go_now_ms();
+    assert_int_equal(x2go_wait_listen(port, 5000, child), -2);
+    assert_true(x2go_now_ms() - t0 < 5000);
+    assert_int_equal(waitpid(child, NULL, WNOHANG), -1); /* already reaped */
+    close(fd);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -192,6 +250,9 @@ int main(void)
         cmocka_unit_test(test_unix),
         cmocka_unit_test(test_display_needs_tcp_port),
         cmocka_unit_test(test_load_and_random),
+        cmocka_unit_test(test_wait_listen_timeout),
+        cmocka_unit_test(test_wait_listen_listening),
+        cmocka_unit_test(test_wait_listen_child_died),
     };
     return cmocka_run_group_tests_name("sysports", tests, NULL, NULL);
 }

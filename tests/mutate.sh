@@ -105,11 +105,11 @@ if mutant start_ports_swapped src/cmd/startagent.c \
         expect_caught start_ports_swapped "test_outputs.test_start_prints_seven_lines"
 fi
 
-# 3. end-to-end: a suspended session is stored and reconciled as running.
+# 3. end-to-end: a suspended session is stored and reconciled as running
+#    (every status update to S, by the commands, the lists or the daemon,
+#    goes through the store and the reconciliation table).
 if mutant suspend_status_lost \
-    src/core/sessctl.c '"post-suspend", NULL);
-            c->st->ops->change_status(c->st, s->sid, '"'S'"');' '"post-suspend", NULL);
-            c->st->ops->change_status(c->st, s->sid, '"'R'"');' \
+    src/core/store_sqlite.c "char v[2] = {status, 0};" "char v[2] = {status == 'S' ? 'R' : status, 0};" \
     src/core/agent.c "st == X2GO_AS_SUSPENDED))
         return 'S';" "st == X2GO_AS_SUSPENDED))
         return 'R';"; then

@@ -22,6 +22,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REFENV = os.path.join(HERE, "refenv.sh")
 AGENT = os.path.join(HERE, "agent.py")
 PY = "/usr/bin/python3"
+STORED = "/usr/lib/x2go/x2go-stored"
 WORK = os.environ.get("BENCH_DIR", "/var/tmp/x2go-bench")
 DB = "/var/lib/x2go/x2go_sessions"          # path as seen inside each side
 USERS = ["x2gobench%d" % i for i in range(1, 11)]
@@ -45,8 +46,12 @@ class Side:
     def __init__(self, name, dbdir):
         self.name = name
         self.dbdir = dbdir
+        # Ours: a store server of its own (on the private database) when
+        # the installed build has one; its socket dir is private too.
+        stored = ('if [ -x %s ]; then mount -t tmpfs -o mode=0755 bench-store /run/x2go'
+                  ' && %s || exit 1; fi; ' % (STORED, STORED)) if name != "ref" else ''
         inner = ["/bin/sh", "-c",
-                 'mount --bind "$1" /var/lib/x2go && exec "$2" "$3"',
+                 'mount --bind "$1" /var/lib/x2go && ' + stored + 'exec "$2" "$3"',
                  "sh", dbdir, PY, AGENT]
         if name == "ref":
             argv = [REFENV, "run"] + inner
@@ -81,6 +86,9 @@ class Side:
         return r["out"]
 
     def close(self):
+        if self.name != "ref":
+            self.run("root", ["/bin/sh", "-c", "[ ! -s /run/x2go/stored.pid ] ||"
+                              " kill $(cat /run/x2go/stored.pid)"], timeout=10)
         try:
             self.call({"op": "quit"}, 10)
         except Exception:

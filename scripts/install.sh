@@ -20,9 +20,9 @@ if [ $deps = 1 ]; then
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -q
     apt-get install -y -q --no-install-recommends \
-        build-essential meson ninja-build pkg-config libsqlite3-dev libcmocka-dev \
+        build-essential meson ninja-build pkg-config libsqlite3-dev libcmocka-dev libsystemd-dev libpq-dev librsvg2-dev \
         sqlite3 nxagent xauth x11-utils x11-xkb-utils openssh-server openssh-sftp-server \
-        psmisc procps iproute2 bash
+        psmisc procps iproute2 bash sshfs fuse3
 fi
 
 build=$here/build-install
@@ -54,9 +54,8 @@ getent passwd x2gouser >/dev/null ||
     ln -sfn "$lib/x2go-cmd" "$dest/$name"
 done
 
-# The privileged helper: setgid to the database group, nothing else.
-chown root:x2gouser "$lib/x2go-sqlite-helper"
-chmod 2755 "$lib/x2go-sqlite-helper"
+# No set-id program any more (the store server replaced the setgid helper).
+rm -f "$lib/x2go-sqlite-helper"
 
 # The agent under its X2Go name (nxagent switches to X2Go mode by argv[0]).
 nxdir=/usr/lib/x86_64-linux-gnu/nx/bin
@@ -84,10 +83,25 @@ done
 install -d -m 0755 /usr/lib/tmpfiles.d /lib/systemd/system
 install -m 0644 "$here/data/tmpfiles.conf" /usr/lib/tmpfiles.d/x2goserver.conf
 install -m 0644 "$here/data/x2goserver.service" /lib/systemd/system/x2goserver.service
+install -m 0644 "$here/data/x2go-stored.service" /lib/systemd/system/x2go-stored.service
 
 # The session database: created when missing, upgraded in place otherwise.
 install -d -m 0770 -o root -g x2gouser /var/lib/x2go
 /usr/sbin/x2godbadmin --updatedb
+
+# The store server (root makes the socket, then it runs as x2gouser):
+# through systemd when it runs, directly otherwise.
+if [ -d /run/systemd/system ]; then
+    systemctl daemon-reload
+    systemctl enable x2go-stored.service >/dev/null 2>&1 || true
+    systemctl restart x2go-stored.service
+else
+    old=$(cat /run/x2go/stored.pid 2>/dev/null || true)
+    if [ -n "$old" ] && [ "$(cat /proc/"$old"/comm 2>/dev/null)" = x2go-stored ]; then
+        kill "$old" 2>/dev/null || true
+    fi
+    "$lib/x2go-stored"
+fi
 
 # The clean-up daemon: through systemd when it runs, directly otherwise.
 if [ -x /usr/sbin/x2gocleansessions ]; then

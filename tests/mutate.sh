@@ -110,9 +110,7 @@ fi
 #    goes through the store and the reconciliation table).
 if mutant suspend_status_lost \
     src/core/store_sqlite.c "char v[2] = {status, 0};" "char v[2] = {status == 'S' ? 'R' : status, 0};" \
-    src/core/agent.c "st == X2GO_AS_SUSPENDED))
-        return 'S';" "st == X2GO_AS_SUSPENDED))
-        return 'R';"; then
+    src/core/agent.c "BIT(X2GO_AS_SUSPENDED), 'S'}," "BIT(X2GO_AS_SUSPENDED), 'R'},"; then
     installed=1
     X2GO_TEST_STAGES=normal X2GO_TEST_SUITES=e2e X2GO_E2E_ARGS="-k sigint_suspends" \
         expect_caught suspend_status_lost "sigint_suspends: "

@@ -1,6 +1,8 @@
 /* x2godbadmin (root): create or update the SQLite session database with
- * the reference schema, owners and modes (spec 2.6). */
+ * the reference schema, owners and modes (spec 2.6); PostgreSQL actions
+ * are in dbadmin_pg.c. */
 #include "cmd.h"
+#include "dbadmin_pg.h"
 #include "conf.h"
 #include "store.h"
 #include "util.h"
@@ -20,12 +22,21 @@ static const char usage_text[] =
     "x2godbadmin --createdb|--updatedb|--listsessions_all|--listusers|--adduser <user>|\n"
     "            --rmuser <user>|--addgroup <group>|--rmgroup <group>|--help\n";
 
+/* The database and the WAL and shared-memory files kept next to it: the
+ * store server (group x2gouser) must be able to write all three. */
 static int fix_modes(gid_t gid)
 {
-    if (chown(X2GO_STATEDIR, 0, gid) < 0 || chmod(X2GO_STATEDIR, 0770) < 0 ||
-        chown(X2GO_DB_PATH, 0, gid) < 0 || chmod(X2GO_DB_PATH, 0660) < 0) {
-        return x2go_cmd_fail(1, "cannot set owner and mode of %s: %s", X2GO_DB_PATH,
+    static const char *const files[] = {X2GO_DB_PATH, X2GO_DB_PATH "-wal",
+                                        X2GO_DB_PATH "-shm"};
+    if (chown(X2GO_STATEDIR, 0, gid) < 0 || chmod(X2GO_STATEDIR, 0770) < 0)
+        return x2go_cmd_fail(1, "cannot set owner and mode of %s: %s", X2GO_STATEDIR,
                              strerror(errno));
+    for (size_t i = 0; i < X2GO_ARRAY_LEN(files); i++) {
+        if (i > 0 && access(files[i], F_OK) < 0)
+            continue;
+        if (chown(files[i], 0, gid) < 0 || chmod(files[i], 0660) < 0)
+            return x2go_cmd_fail(1, "cannot set owner and mode of %s: %s", files[i],
+                                 strerror(errno));
     }
     return 0;
 }
@@ -46,9 +57,11 @@ static int createdb(gid_t gid)
     return fix_modes(gid);
 }
 
-static int listall(FILE *out)
+static int listall(FILE *out, enum x2go_backend be)
 {
-    struct x2go_store *st = x2go_store_sqlite_open(X2GO_DB_PATH, "root", true);
+    struct x2go_store *st = be == X2GO_BACKEND_POSTGRES
+                                ? x2go_store_pg_open("root", true)
+                                : x2go_store_sqlite_open(X2GO_DB_PATH, "root", true);
     if (!st)
         return x2go_cmd_error(1);
     struct x2go_list_query q = {X2GO_LIST_ROOT, NULL};
@@ -86,11 +99,10 @@ static int run(int argc, char **argv, FILE *out)
     enum x2go_backend be;
     if (x2go_conf_backend(&be) < 0)
         return x2go_cmd_error(1);
-    if (be != X2GO_BACKEND_SQLITE) {
-        return x2go_cmd_fail(1, "the PostgreSQL backend is not available in this build");
-    }
     if (!strcmp(action, "--listsessions_all"))
-        return listall(out);
+        return listall(out, be);
+    if (be == X2GO_BACKEND_POSTGRES)
+        return x2go_dbadmin_pg(action, takes_arg ? argv[1] : NULL, out);
     if (takes_arg || !strcmp(action, "--listusers")) {
         fputs("Only \"--createdb\" and \"--updatedb\" options are available with SQLite3 backend\n",
               out);
@@ -109,11 +121,16 @@ static int run(int argc, char **argv, FILE *out)
     if (!probe)
         return x2go_cmd_error(1);
     x2go_store_close(probe);
-    if (x2go_store_sqlite_update(X2GO_DB_PATH) < 0)
+    const char *added[4];
+    int n = x2go_store_sqlite_update(X2GO_DB_PATH, added, X2GO_ARRAY_LEN(added));
+    if (n < 0)
         return x2go_cmd_error(1);
+    for (int i = 0; i < n; i++)
+        fprintf(out, "ADDING: %s column to table sessions\n", added[i]);
     return fix_modes(gr->gr_gid);
 }
 
 X2GO_COMMAND(dbadmin, "x2godbadmin", X2GO_SBIN,
-             "--createdb|--updatedb|--listsessions_all|--help", 0, 2,
+             "--createdb|--updatedb|--listsessions_all|--listusers|--adduser <user>|--rmuser <user>|"
+             "--addgroup <group>|--rmgroup <group>|--help", 0, 2,
              X2GO_CMD_ROOT, run);

@@ -6,6 +6,7 @@
 #include "store.h"
 #include "util.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -14,13 +15,14 @@ static int run_getservers(int argc, char **argv, FILE *out)
     (void)argc;
     (void)argv;
     struct x2go_store *st = x2go_store_open();
-    char buf[65536];
-    if (!st || st->ops->servers(st, buf, sizeof buf) < 0) {
+    char *list = NULL;
+    if (!st || st->ops->servers(st, &list) < 0) {
         x2go_store_close(st);
         return x2go_cmd_error(1);
     }
     x2go_store_close(st);
-    fputs(buf, out); /* no trailing newline, as the reference */
+    fputs(list, out); /* no trailing newline, as the reference */
+    free(list);
     return 0;
 }
 

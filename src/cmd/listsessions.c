@@ -3,6 +3,7 @@
 #include "agent.h"
 #include "cmd.h"
 #include "proc.h"
+#include "sessctl.h"
 #include "store.h"
 #include "util.h"
 #include "validate.h"
@@ -40,6 +41,10 @@ static char reconcile(struct x2go_store *st, struct x2go_session *s, const char 
      * a dead agent is never listed as running. */
     if (want != s->status)
         st->ops->change_status(st, s->sid, want);
+    /* A client that went away leaves its shares dead: as the reference,
+     * unmount them when the list notices the suspend (as the user). */
+    if (s->status == 'R' && want == 'S' && m != ROOT_LIST)
+        x2go_run_optional("/usr/bin/x2goumount-session", s->sid, 10000, NULL);
     return want;
 }
 

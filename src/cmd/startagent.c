@@ -378,6 +378,10 @@ static void agent_argv(struct start *s, const struct x2go_agent_conf *ac, const 
  * the agent listens. 0, AGENT_DIED, or the exit status after the undo. */
 static int run_agent(struct start *s, char **argv, char **env, int logfd)
 {
+    /* The link first: the agent makes NX_ROOT/C-<sid> a directory of its
+     * own when it finds nothing there. */
+    if (x2go_sesslink_create(s->home, s->res.sid, s->dir) < 0)
+        return fail(s, 12, "%s", x2go_err());
     x2go_run_hooks(s->res.sid, "pre-start", env);
     struct x2go_spawn_opts so = {.envp = env, .in_fd = -1, .out_fd = -1, .err_fd = logfd,
                                  .new_session = true};
@@ -388,8 +392,6 @@ static int run_agent(struct start *s, char **argv, char **env, int logfd)
         s->agent = 0;
         return fail(s, 12, "cannot start the X2Go Agent: %s", x2go_err());
     }
-    if (x2go_sesslink_create(s->home, s->res.sid, s->dir) < 0)
-        return fail(s, 12, "%s", x2go_err());
     int st;
     if (waitpid(s->agent, &st, WNOHANG) == s->agent) {
         s->agent = 0;
@@ -495,8 +497,12 @@ static int reserve(struct start *s)
         .xdmcp = s->stype == 'S' ? NULL : s->xdmcp, .display_start = 50,
         .port_start = x2go_random_port(), .nports = 3,
     };
-    if (s->st->ops->reserve(s->st, &req, &s->res) < 0) {
-        bool ports = strstr(x2go_err(), "no free TCP port") != NULL;
+    int rc = s->st->ops->reserve(s->st, &req, &s->res);
+    if (rc == X2GO_STORE_LIMIT)
+        return x2go_cmd_fail(9, "%s", x2go_err());
+    if (rc < 0) {
+        /* One transaction: no half-made reservation is left either way. */
+        bool ports = rc == X2GO_STORE_NOPORT;
         return x2go_cmd_fail(ports ? 11 : 10, "Unable to find free %s or insert new session "
                              "into database: %s", ports ? "port" : "display port", x2go_err());
     }

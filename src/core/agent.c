@@ -41,16 +41,26 @@ enum x2go_agent_state x2go_agent_state_read(const char *user, uid_t uid, const c
     return x2go_agent_state_parse(buf);
 }
 
+#define BIT(s) (1u << (s))
+
+/* The state table shared by the listings and the clean-up daemon (spec
+ * 1.4): with a live agent, a row of status db whose agent reports one of
+ * states should read want. A dead agent always means F; F stays F. */
+static const struct {
+    char db;
+    unsigned states;
+    char want;
+} table[] = {
+    {'R', BIT(X2GO_AS_SUSPENDING) | BIT(X2GO_AS_SUSPENDED), 'S'},
+    {'S', BIT(X2GO_AS_STARTING) | BIT(X2GO_AS_RESUMING) | BIT(X2GO_AS_RUNNING), 'R'},
+};
+
 char x2go_reconcile(char db, bool alive, enum x2go_agent_state st)
 {
-    if (db == 'F')
+    if (db == 'F' || !alive)
         return 'F';
-    if (!alive)
-        return 'F';
-    if (db == 'R' && (st == X2GO_AS_SUSPENDING || st == X2GO_AS_SUSPENDED))
-        return 'S';
-    if (db == 'S' && (st == X2GO_AS_STARTING || st == X2GO_AS_RESUMING ||
-                      st == X2GO_AS_RUNNING))
-        return 'R';
+    for (size_t i = 0; i < X2GO_ARRAY_LEN(table); i++)
+        if (table[i].db == db && (table[i].states & BIT(st)))
+            return table[i].want;
     return db;
 }

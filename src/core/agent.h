@@ -22,7 +22,8 @@ const char *x2go_agent_state_name(enum x2go_agent_state s);
 enum x2go_agent_state x2go_agent_state_read(const char *user, uid_t uid, const char *sid);
 
 /* The status the database should hold, from what it holds now, whether the
- * agent process lives and what its state file says. Pure: unit-tested. */
+ * agent process lives and what its state file says: one table, used by the
+ * listings and by the clean-up daemon's decisions. Pure: unit-tested. */
 char x2go_reconcile(char db_status, bool agent_alive, enum x2go_agent_state st);
 
 #endif

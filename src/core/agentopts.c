@@ -74,7 +74,29 @@ bool x2go_valid_kbtype(const char *s)
     if (!strcmp(s, "auto"))
         return true;
     const char *slash = strchr(s, '/');
-    return slash && kb_part(s, (size_t)(slash - s)) && kb_part(slash + 1, strlen(slash + 1));
+    if (!slash || !kb_part(s, (size_t)(slash - s)))
+        return false;
+    /* one layout, or several: de,us (each may carry a variant: de(neo)) */
+    for (const char *p = slash + 1;;) {
+        size_t n = strcspn(p, ",");
+        if (!kb_part(p, n))
+            return false;
+        if (!p[n])
+            return true;
+        p += n + 1;
+    }
+}
+
+/* The options file is split on commas: only the first layout of a list
+ * fits into its kbtype key (the agent takes model/layout from it). */
+static const char *kbtype_key(const char *kbtype, char *buf, size_t len)
+{
+    size_t n = strcspn(kbtype, ",");
+    if (!kbtype[n] || n >= len)
+        return kbtype;
+    memcpy(buf, kbtype, n);
+    buf[n] = '\0';
+    return buf;
 }
 
 bool x2go_valid_clipboard(const char *s)
@@ -119,135 +141,11 @@ bool x2go_truthy(const char *s, bool def)
     return def;
 }
 
-/* ---- /etc/x2go/x2goagent.options ---------------------------------- */
-
-struct vars {
-    char dflt[1024], opts[1024], nxopts[1024];
-};
-
-static char *var_slot(struct vars *v, const char *name, size_t n)
-{
-    if (n == 28 && !strncmp(name, "X2GO_NXAGENT_DEFAULT_OPTIONS", n))
-        return v->dflt;
-    if (n == 20 && !strncmp(name, "X2GO_NXAGENT_OPTIONS", n))
-        return v->opts;
-    if (n == 14 && !strncmp(name, "X2GO_NXOPTIONS", n))
-        return v->nxopts;
-    return NULL;
-}
-
-/* One NAME="value" / NAME+="value" line; unknown names are ignored,
- * anything that is not an assignment is an error naming the line. */
-static int conf_line(struct vars *v, char *l, const char *path, int lineno)
-{
-    while (*l == ' ' || *l == '\t')
-        l++;
-    l[strcspn(l, "\r\n")] = '\0';
-    if (!*l || *l == '#')
-        return 0;
-    if (!strncmp(l, "export ", 7))
-        l += 7;
-    size_t n = strspn(l, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_");
-    bool append = l[n] == '+' && l[n + 1] == '=';
-    if (n == 0 || (!append && l[n] != '=')) {
-        x2go_seterr("%s line %d: expected NAME=\"value\" or NAME+=\" value\"", path, lineno);
-        return -1;
-    }
-    char *val = l + n + (append ? 2 : 1);
-    char q = *val == '"' || *val == '\'' ? *val : 0;
-    if (q) {
-        char *end = strrchr(val + 1, q);
-        if (!end || end[1 + strspn(end + 1, " \t")] != '\0') {
-            x2go_seterr("%s line %d: unbalanced quotes", path, lineno);
-            return -1;
-        }
-        *end = '\0';
-        val++;
-    } else {
-        val[strcspn(val, " \t#")] = '\0';
-    }
-    if (strchr(val, '$') || strchr(val, '`')) {
-        x2go_seterr("%s line %d: variables and commands are not expanded here", path, lineno);
-        return -1;
-    }
-    char *slot = var_slot(v, l, n);
-    if (!slot)
-        return 0;
-    size_t have = append ? strlen(slot) : 0;
-    if (have + strlen(val) >= sizeof v->opts) {
-        x2go_seterr("%s line %d: value too long", path, lineno);
-        return -1;
-    }
-    strcpy(slot + have, val);
-    return 0;
-}
-
-static bool nxoptions_ok(const char *s)
-{
-    for (; *s; s++)
-        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-              (*s >= '0' && *s <= '9') || strchr("=,._/-", *s)))
-            return false;
-    return true;
-}
-
-int x2go_agent_conf_load(const char *path, struct x2go_agent_conf *c)
-{
-    struct vars v;
-    memset(c, 0, sizeof *c);
-    memset(&v, 0, sizeof v);
-    snprintf(v.dflt, sizeof v.dflt, "-extension GLX -nolisten tcp");
-    const char *e = getenv("X2GO_NXAGENT_OPTIONS");
-    snprintf(v.opts, sizeof v.opts, "%s", e ? e : "");
-    e = getenv("X2GO_NXOPTIONS");
-    snprintf(v.nxopts, sizeof v.nxopts, "%s", e ? e : "");
-    FILE *f = fopen(path, "re");
-    if (f) {
-        char line[1200];
-        int no = 0;
-        while (fgets(line, sizeof line, f))
-            if (conf_line(&v, line, path, ++no) < 0) {
-                fclose(f);
-                return -1;
-            }
-        fclose(f);
-    } else if (errno != ENOENT) {
-        x2go_seterr("cannot read %s: %s", path, strerror(errno));
-        return -1;
-    }
-    const char *use = v.opts[strspn(v.opts, " \t")] ? v.opts : v.dflt;
-    if (!x2go_is_printable_ascii(use)) {
-        x2go_seterr("%s: the agent options hold control or non-ASCII characters", path);
-        return -1;
-    }
-    snprintf(c->storage, sizeof c->storage, "%s", use);
-    char *save = NULL;
-    for (char *w = strtok_r(c->storage, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
-        if (c->nargs >= X2GO_MAX_AGENT_ARGS) {
-            x2go_seterr("%s: too many agent options", path);
-            return -1;
-        }
-        c->args[c->nargs++] = w;
-    }
-    /* Extra keys of the options file, forced to end with ','. */
-    char *nx = v.nxopts + strspn(v.nxopts, " \t");
-    nx[strcspn(nx, " \t")] = '\0';
-    if (*nx) {
-        if (!nxoptions_ok(nx) || strlen(nx) + 2 > sizeof c->nxoptions) {
-            x2go_seterr("X2GO_NXOPTIONS: only comma-separated key=value words are allowed");
-            return -1;
-        }
-        snprintf(c->nxoptions, sizeof c->nxoptions, "%s%s", nx,
-                 nx[strlen(nx) - 1] == ',' ? "" : ",");
-    }
-    return 0;
-}
-
 /* ---- the options file ---------------------------------------------- */
 
 int x2go_options_format(const struct x2go_options *o, char *buf, size_t len)
 {
-    char geo[32] = "";
+    char geo[32] = "", kb[160];
     if (o->geometry && *o->geometry && strcmp(o->geometry, "fullscreen"))
         snprintf(geo, sizeof geo, "geometry=%s,", o->geometry);
     return x2go_fmt(buf, len,
@@ -256,7 +154,7 @@ int x2go_options_format(const struct x2go_options *o, char *buf, size_t len)
                     "xinerama=%d,resize=1,fullscreen=%d,accept=localhost,listen=%d,"
                     "clipboard=%s,client=linux,menu=0,%sstate=%s/state:%d\n",
                     o->link, o->pack, o->dir, o->type, o->sid, o->cookie, o->dir,
-                    o->kbtype, geo, o->xinerama, o->fullscreen, o->gr_port, o->clipboard,
+                    kbtype_key(o->kbtype, kb, sizeof kb), geo, o->xinerama, o->fullscreen, o->gr_port, o->clipboard,
                     o->nxoptions ? o->nxoptions : "", o->dir, o->display) < 0
                ? -1
                : 0;
@@ -301,7 +199,7 @@ int x2go_options_rewrite(const char *in, const struct x2go_options_update *u, ch
     }
     bool want_geo = u->geometry && *u->geometry && strcmp(u->geometry, "fullscreen");
     bool geo_done = false;
-    char num[16];
+    char num[16], kb[160];
     struct out o = {buf, len, 0, false};
     put(&o, "nx/nx", 5);
     const char *p = in + 6;
@@ -324,7 +222,7 @@ int x2go_options_rewrite(const char *in, const struct x2go_options_update *u, ch
         else if (!strcmp(key, "pack"))
             nv = u->pack;
         else if (!strcmp(key, "kbtype"))
-            nv = u->kbtype;
+            nv = kbtype_key(u->kbtype, kb, sizeof kb);
         else if (!strcmp(key, "geometry")) {
             nv = u->geometry;
             drop = !want_geo || geo_done;

@@ -35,8 +35,20 @@ struct x2go_agent_conf {
     char storage[2048];
 };
 
-/* Read the file (missing: built-in defaults); $X2GO_NXAGENT_OPTIONS and
- * $X2GO_NXOPTIONS from the environment win, as in the reference. */
+/* The three variables x2gostartagent takes from the file, when set. */
+struct x2go_agent_vars {
+    char dflt[1024], opts[1024], nxopts[1024];
+    bool dflt_set, opts_set, nxopts_set;
+};
+
+/* Parse the file's text (the shell subset agentconf.c describes). -1 with
+ * the error "<path> line <n>: <why>" for anything else. */
+int x2go_agent_conf_parse(const char *path, const char *text, struct x2go_agent_vars *out);
+
+/* Read the file as x2gostartagent sources it: $X2GO_NXAGENT_OPTIONS (file,
+ * else environment) replaces the default options when not blank. 0: used;
+ * 1: the file could not be used (logged once, error set) and c holds the
+ * built-in defaults; -1: the environment's values are unusable. */
 int x2go_agent_conf_load(const char *path, struct x2go_agent_conf *c);
 
 struct x2go_options {

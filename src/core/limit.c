@@ -49,45 +49,53 @@ static long count_sessions(struct x2go_store *st)
     return n;
 }
 
+int x2go_limit_lookup(const char *user, const gid_t *groups, int ng, long *lim)
+{
+    int r = limit_of("limit users", user, lim);
+    if (r != 0)
+        return r;
+    /* The groups: the largest limit applies, and any 0 means unlimited. */
+    long max = -1;
+    for (int i = 0; i < ng; i++) {
+        struct group *g = getgrgid(groups[i]);
+        long v;
+        if (!g)
+            continue;
+        int gr = limit_of("limit groups", g->gr_name, &v);
+        if (gr < 0)
+            return -1;
+        if (gr == 0)
+            continue;
+        if (v == 0) {
+            *lim = 0;
+            return 1;
+        }
+        if (v > max)
+            max = v;
+    }
+    if (max < 0)
+        return 0;
+    *lim = max;
+    return 1;
+}
+
 int x2go_session_limit(struct x2go_store *st, char *out, size_t len)
 {
     char me[X2GO_USER_MAX + 1];
-    long lim = 0, max = -1;
+    long lim = 0;
     out[0] = '\0';
     if (x2go_caller_name(me, sizeof me) < 0)
         return -1;
-    int r = limit_of("limit users", me, &lim);
-    if (r < 0)
-        return -1;
-    if (r == 0) {
-        /* The real gid and the supplementary groups: the largest limit
-         * applies, and any 0 means unlimited. */
-        gid_t groups[256];
-        int ng = getgroups((int)X2GO_ARRAY_LEN(groups) - 1, groups);
-        if (ng < 0)
-            ng = 0;
-        groups[ng++] = getgid();
-        for (int i = 0; i < ng; i++) {
-            struct group *g = getgrgid(groups[i]);
-            long v;
-            if (!g)
-                continue;
-            int gr = limit_of("limit groups", g->gr_name, &v);
-            if (gr < 0)
-                return -1;
-            if (gr == 0)
-                continue;
-            if (v == 0) {
-                snprintf(out, len, "0");
-                return 0;
-            }
-            if (v > max)
-                max = v;
-        }
-        if (max < 0)
-            return 0; /* no limit configured */
-        lim = max;
-    } else if (lim == 0) {
+    /* The real gid and the supplementary groups. */
+    gid_t groups[256];
+    int ng = getgroups((int)X2GO_ARRAY_LEN(groups) - 1, groups);
+    if (ng < 0)
+        ng = 0;
+    groups[ng++] = getgid();
+    int r = x2go_limit_lookup(me, groups, ng, &lim);
+    if (r <= 0)
+        return r; /* no limit configured, or an error */
+    if (lim == 0) {
         snprintf(out, len, "0");
         return 0;
     }

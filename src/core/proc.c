@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/pidfd.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -157,34 +158,91 @@ int x2go_signal_session_procs(const char *sid, uid_t uid, int sig)
         long pid;
         if (x2go_parse_long(e->d_name, 2, 4194304, &pid) < 0 || pid == getpid())
             continue;
-        if (x2go_agent_alive((pid_t)pid, sid, uid) && kill((pid_t)pid, sig) == 0)
+        if (x2go_agent_signal((pid_t)pid, sid, uid, sig) == 0)
             n++;
     }
     closedir(d);
     return n;
 }
 
-bool x2go_agent_alive(pid_t pid, const char *sid, uid_t uid)
+/* An error that proves the process is gone, not that we could not look. */
+static bool gone_errno(int err)
 {
-    if (pid <= 1)
-        return false;
-    char path[64], buf[8192];
-    snprintf(path, sizeof path, "/proc/%d", (int)pid);
-    struct stat st;
-    if (stat(path, &st) < 0)
-        return false;
-    if (uid != (uid_t)-1 && st.st_uid != uid)
-        return false;
-    snprintf(path, sizeof path, "/proc/%d/cmdline", (int)pid);
-    ssize_t n = x2go_read_file(path, buf, sizeof buf);
-    if (n <= 0)
-        return false; /* zombie or kernel thread */
-    char want[600];
-    snprintf(want, sizeof want, "X2GO-%s", sid);
+    return err == ENOENT || err == ESRCH;
+}
+
+/* The argv of the process behind the /proc/<pid> directory fd. */
+static enum x2go_probe has_argv(int pfd, const char *want)
+{
+    char buf[8192];
+    int fd = openat(pfd, "cmdline", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return gone_errno(errno) ? X2GO_PROBE_GONE : X2GO_PROBE_UNKNOWN;
+    ssize_t n;
+    while ((n = read(fd, buf, sizeof buf - 1)) < 0 && errno == EINTR)
+        ;
+    int err = errno;
+    close(fd);
+    if (n < 0)
+        return gone_errno(err) ? X2GO_PROBE_GONE : X2GO_PROBE_UNKNOWN;
+    if (n == 0)
+        return X2GO_PROBE_GONE; /* zombie or kernel thread */
+    buf[n] = '\0';
     for (ssize_t off = 0; off < n; off += (ssize_t)strlen(buf + off) + 1)
         if (!strcmp(buf + off, want))
-            return true;
-    return false;
+            return X2GO_PROBE_ALIVE;
+    return X2GO_PROBE_GONE;
+}
+
+enum x2go_probe x2go_agent_probe(pid_t pid, const char *sid, uid_t uid)
+{
+    if (pid <= 1)
+        return X2GO_PROBE_GONE;
+    char path[64], want[600];
+    snprintf(path, sizeof path, "/proc/%d", (int)pid);
+    snprintf(want, sizeof want, "X2GO-%s", sid);
+    /* One directory fd: owner and argv come from the same process. */
+    int pfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (pfd < 0)
+        return gone_errno(errno) ? X2GO_PROBE_GONE : X2GO_PROBE_UNKNOWN;
+    struct stat st;
+    enum x2go_probe r;
+    if (fstat(pfd, &st) < 0)
+        r = gone_errno(errno) ? X2GO_PROBE_GONE : X2GO_PROBE_UNKNOWN;
+    else if (uid != (uid_t)-1 && st.st_uid != uid)
+        r = X2GO_PROBE_GONE; /* another user's process: not this agent */
+    else
+        r = has_argv(pfd, want);
+    close(pfd);
+    return r;
+}
+
+bool x2go_agent_alive(pid_t pid, const char *sid, uid_t uid)
+{
+    return x2go_agent_probe(pid, sid, uid) == X2GO_PROBE_ALIVE;
+}
+
+int x2go_agent_signal(pid_t pid, const char *sid, uid_t uid, int sig)
+{
+    if (pid <= 1) {
+        errno = ESRCH;
+        return -1;
+    }
+    int fd = pidfd_open(pid, 0);
+    if (fd < 0)
+        return -1;
+    /* Checked while the pidfd holds the process: if the check passes, the
+     * pidfd refers to the process checked (its pid cannot be reused before
+     * it exits, and then the signal fails with ESRCH). */
+    int rc = -1;
+    if (x2go_agent_probe(pid, sid, uid) != X2GO_PROBE_ALIVE)
+        errno = ESRCH;
+    else
+        rc = pidfd_send_signal(fd, sig, NULL, 0);
+    int err = errno;
+    close(fd);
+    errno = err;
+    return rc;
 }
 
 unsigned long long x2go_proc_starttime(pid_t pid)

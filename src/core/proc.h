@@ -33,10 +33,21 @@ bool x2go_pid_exists(pid_t pid);
  * the display's socket. Returns how many were signalled. */
 int x2go_signal_session_procs(const char *sid, uid_t uid, int sig);
 
-/* The agent of session sid: the process exists, belongs to uid (unless
- * uid is (uid_t)-1) and has the exact argv element "X2GO-<sid>" that
- * x2gostartagent gave it with -name. No regex, no prefix match. */
+/* Whether pid is the agent of session sid: it exists, belongs to uid
+ * (unless uid is (uid_t)-1) and has the exact argv element "X2GO-<sid>"
+ * that x2gostartagent gave it with -name. No regex, no prefix match.
+ * UNKNOWN: /proc could not be read (out of descriptors, say); that is
+ * never evidence that the agent is gone. */
+enum x2go_probe { X2GO_PROBE_GONE, X2GO_PROBE_ALIVE, X2GO_PROBE_UNKNOWN };
+enum x2go_probe x2go_agent_probe(pid_t pid, const char *sid, uid_t uid);
+
+/* x2go_agent_probe() == X2GO_PROBE_ALIVE */
 bool x2go_agent_alive(pid_t pid, const char *sid, uid_t uid);
+
+/* Send sig to pid only if it is the agent of sid (as x2go_agent_alive),
+ * through a pidfd taken before that check: a pid reused after the check
+ * is never signalled. 0 sent; -1 with errno (ESRCH: not that agent). */
+int x2go_agent_signal(pid_t pid, const char *sid, uid_t uid, int sig);
 
 /* Start time of a process in clock ticks since boot, 0 if unknown. */
 unsigned long long x2go_proc_starttime(pid_t pid);

@@ -134,7 +134,7 @@ int x2go_suspend(struct x2go_ctx *c, const struct x2go_session *s)
     int rc = 0;
     bool alive = x2go_session_agent_alive(c, s);
     if (alive && (st == X2GO_AS_RUNNING || st == X2GO_AS_RESUMING)) {
-        if (kill((pid_t)s->agent_pid, SIGHUP) == 0) {
+        if (x2go_agent_signal((pid_t)s->agent_pid, s->sid, c->uid, SIGHUP) == 0) {
             /* Until the agent leaves RUNNING the lists would flip the
              * status straight back to R: wait for it, briefly. */
             x2go_wait_state_leaves(c, s->sid,
@@ -206,7 +206,8 @@ bool x2go_end_session(struct x2go_ctx *c, const struct x2go_session *s, bool rem
     char dir[PATH_MAX];
     session_dir(c, s->sid, dir, sizeof dir);
     bool alive = x2go_session_agent_alive(c, s);
-    bool signalled = alive && kill((pid_t)s->agent_pid, SIGTERM) == 0;
+    bool signalled =
+        alive && x2go_agent_signal((pid_t)s->agent_pid, s->sid, c->uid, SIGTERM) == 0;
     if (s->status != 'F')
         c->st->ops->change_status(c->st, s->sid, 'F');
     /* Give the agent a moment to go, so its files are not rewritten after
@@ -219,7 +220,7 @@ bool x2go_end_session(struct x2go_ctx *c, const struct x2go_session *s, bool rem
     if (alive && x2go_session_agent_alive(c, s)) {
         x2go_log(LOG_WARNING, "agent %ld of %s ignored SIGTERM, killing it", s->agent_pid,
                  s->sid);
-        kill((pid_t)s->agent_pid, SIGKILL);
+        x2go_agent_signal((pid_t)s->agent_pid, s->sid, c->uid, SIGKILL);
         end = x2go_now_ms() + 1000;
         while (x2go_now_ms() < end && x2go_session_agent_alive(c, s))
             x2go_sleep_us(5000);

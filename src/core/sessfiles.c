@@ -8,12 +8,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/openat2.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/random.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -345,21 +347,30 @@ int x2go_write_sshd_pid(const char *dir)
     return x2go_write_file_atomic(path, line, strlen(line), 0600);
 }
 
+/* A session dir opened with no symbolic link anywhere on its path: root
+ * working in a user's dir can then never be led into another user's. */
+static int open_dir_nolinks(const char *dir)
+{
+    struct open_how how = {.flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC,
+                           .resolve = RESOLVE_NO_SYMLINKS};
+    return (int)syscall(SYS_openat2, AT_FDCWD, dir, &how, sizeof how);
+}
+
 void x2go_ssh_agent_link(const char *dir, bool drop)
 {
-    char link[PATH_MAX];
+    static const char name[] = "ssh-agent.PID";
     struct stat st;
-    if (x2go_fmt(link, sizeof link, "%s/ssh-agent.PID", dir) < 0)
+    int dfd = open_dir_nolinks(dir);
+    if (dfd < 0)
         return;
-    if (lstat(link, &st) == 0 && S_ISLNK(st.st_mode))
-        unlink(link);
-    if (drop)
-        return;
+    if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
+        unlinkat(dfd, name, 0);
     const char *sock = getenv("SSH_AUTH_SOCK");
-    if (sock && sock[0] == '/' && stat(sock, &st) == 0 && S_ISSOCK(st.st_mode))
-        if (symlink(sock, link) < 0) {
+    if (!drop && sock && sock[0] == '/' && stat(sock, &st) == 0 && S_ISSOCK(st.st_mode))
+        if (symlinkat(sock, dfd, name) < 0) {
             /* not fatal: the session just has no forwarded agent */
         }
+    close(dfd);
 }
 
 /* ---- path builders ---------------------------------------------------- */

@@ -1,7 +1,8 @@
 /* The session store: backend-neutral operations on the session database.
- * Backends: SQLite opened directly (root, and the privileged helper), the
- * helper proxy (unprivileged callers on SQLite hosts). Ownership is
- * enforced inside each backend against the caller's kernel identity. */
+ * Backends: SQLite opened directly (root, and the store server
+ * x2go-stored), the socket client (unprivileged callers on SQLite hosts).
+ * Ownership is enforced inside each backend against the caller's kernel
+ * identity. */
 #ifndef X2GO_STORE_H
 #define X2GO_STORE_H
 
@@ -11,6 +12,17 @@
 #include "session.h"
 
 #define X2GO_MAX_PORTS 5 /* gr, sound, fs, tekictrl, tekidata */
+
+/* Return values besides 0 (done), 1 (no such session of the caller) and
+ * -1 (error, reason set). */
+#define X2GO_STORE_NOPORT (-2) /* reserve/resume: no free TCP port */
+#define X2GO_STORE_LIMIT (-3)  /* reserve: the caller's session limit */
+
+/* Rows with no agent (a start in progress) older than this are expired
+ * by every reservation, whatever their host name. */
+#define X2GO_RESERVE_TTL_S 60
+/* Rows one user may hold when no session limit is configured. */
+#define X2GO_USER_ROWS_MAX 32
 
 enum x2go_list_kind {
     X2GO_LIST_USER,   /* caller's non-F, non-shadow sessions */
@@ -34,6 +46,13 @@ struct x2go_reserve_req {
     int display_start;       /* first display to try (50) */
     int port_start;          /* first port to try */
     int nports;              /* 3, or 5 with Telekinesis */
+    /* Enforced in the reserving transaction when > 0 (store server):
+     * limit counts the owner's non-F rows except those in dead[] (agents
+     * found dead before the transaction); cap counts all non-F rows. */
+    long limit;
+    long cap;
+    const char *const *dead;
+    size_t ndead;
 };
 
 struct x2go_reservation {
@@ -66,8 +85,19 @@ struct x2go_store_ops {
     /* Undo a failed start: delete the caller's own row and its ports, but
      * only while it has no agent yet or is already F. 1: no such row. */
     int (*abandon)(struct x2go_store *st, const char *sid);
-    /* Servers with at least one non-F session, one per line into buf. */
-    int (*servers)(struct x2go_store *st, char *buf, size_t len);
+    /* Servers with at least one non-F session (of the caller unless
+     * root), one per line, no trailing newline; *out is malloc'd. */
+    int (*servers)(struct x2go_store *st, char **out);
+    /* Shared folders (the mounts table), for the caller's own session
+     * (root: any); 1 when sid is no session of the caller. The path must
+     * lie in the session owner's /tmp/.x2go-<user>. A row of the same path
+     * and client left by an earlier share of that user is replaced. */
+    int (*mount_add)(struct x2go_store *st, const char *sid, const char *path,
+                     const char *client);
+    /* "<client>|<path>\n" per row; *out is malloc'd. */
+    int (*mount_list)(struct x2go_store *st, const char *sid, char **out);
+    /* One row (path) or all rows of the session (path NULL). */
+    int (*mount_del)(struct x2go_store *st, const char *sid, const char *path);
 };
 
 struct x2go_store {
@@ -78,14 +108,19 @@ struct x2go_store {
 
 /* Open the configured backend for the calling user. */
 struct x2go_store *x2go_store_open(void);
-/* Direct SQLite access to a given file (root, the helper, tests). */
+/* Direct SQLite access to a given file (root, the store server, tests).
+ * Opening never writes (reads work on a full disk). */
 struct x2go_store *x2go_store_sqlite_open(const char *path, const char *caller,
                                           bool is_root);
-/* Create the schema in a new file (x2godbadmin). */
+/* Create the schema in a new file, in WAL mode (x2godbadmin). */
 int x2go_store_sqlite_create(const char *path);
-/* Add the Telekinesis columns if missing; prints what it adds. */
-int x2go_store_sqlite_update(const char *path);
-struct x2go_store *x2go_store_helper_open(const char *caller);
+/* Switch to WAL and add the Telekinesis columns if missing; the names of
+ * the added columns go to added[] (static strings). The count, or -1. */
+int x2go_store_sqlite_update(const char *path, const char *added[], size_t max);
+/* PostgreSQL (farms): root as x2godbuser, users with their own role. */
+struct x2go_store *x2go_store_pg_open(const char *caller, bool is_root);
+/* The store server's client (unprivileged callers). */
+struct x2go_store *x2go_store_sock_open(const char *caller);
 
 static inline void x2go_store_close(struct x2go_store *st)
 {
@@ -94,6 +129,5 @@ static inline void x2go_store_close(struct x2go_store *st)
 }
 
 #define X2GO_DB_PATH X2GO_STATEDIR "/x2go_sessions"
-#define X2GO_DB_HELPER X2GO_LIBEXECDIR "/x2go-sqlite-helper"
 
 #endif

@@ -7,7 +7,11 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "decide.h"
 #include "sid.h"
+
+struct x2go_session;
+struct x2go_store;
 
 /* Milliseconds on the monotonic clock. */
 int64_t dm_now(void);
@@ -67,5 +71,103 @@ bool dm_nice_ignored(const struct dm_nice_conf *c, const char *user);
 /* Processes of uid whose environment holds X2GO_SESSION=<sid>, and agent. */
 void dm_nice_session(uid_t uid, const char *sid, pid_t agent, int level);
 void dm_nice_user(uid_t uid, int level);
+
+/* ---- the daemon's state, passed explicitly ----------------------------- */
+
+/* A session row the daemon tracks. */
+struct sess {
+    char sid[X2GO_SID_MAX + 1];
+    char esc[1100];          /* sid escaped for the log */
+    bool sid_ok;             /* matches the id grammar: safe in paths */
+    struct dm_user u;
+    bool user_ok;
+    int display;
+    long pid;                /* X2GO_NULL_INT: start in progress */
+    int pidfd;
+    unsigned long long starttime;
+    bool dead;
+    int wd;                  /* inotify watch on the session dir */
+    bool in_db;
+    bool cleaned;            /* files of the dead agent handled */
+    bool umounted;           /* x2goumount-session run after the kill */
+    char niced;              /* status the superenicer last applied */
+    char last_time[20];
+    struct dm_track tr;      /* what the rules remember */
+};
+
+/* A session dir to remove once its grace period is over. */
+struct dir_job {
+    struct dm_user u;
+    char sid[X2GO_SID_MAX + 1];
+    int64_t due;
+};
+
+struct nice_applied {
+    uid_t uid;
+    int lvl;
+};
+
+struct daemon {
+    struct sess **trk;
+    size_t ntrk, captrk;
+    struct dir_job *jobs;
+    size_t njobs;
+    size_t npidfds, max_pidfds; /* held agent pidfds, bounded */
+    struct x2go_store *store;
+    int64_t store_retry_at;
+    int ep, infd, sigfd;
+    int db_wd, tmp_wd;          /* inotify: database dir, /tmp */
+    int64_t next_pass, next_periodic, last_pass;
+    bool debug_mode, foreground;
+    struct dm_nice_conf nice;
+    struct nice_applied applied[512];
+    size_t napplied;
+};
+
+#define DM_PERIODIC_MS 30000   /* safety net */
+#define DM_DEBOUNCE_MS 50
+#define DM_DB_RETRY_MS 5000
+#define DM_DIR_GRACE_MS 30000  /* x2gocmdexitmessage may still read cmdoutput */
+
+void dm_want_pass_at(struct daemon *d, int64_t t);
+
+/* tracked.c: the tracked rows, their agents, the store */
+struct sess *dm_find(struct daemon *d, const char *sid);
+struct sess *dm_track_row(struct daemon *d, const struct x2go_session *r);
+void dm_forget(struct daemon *d, struct sess *t);
+void dm_drop_pidfd(struct daemon *d, struct sess *t);
+enum dm_liveness dm_agent_check(struct daemon *d, struct sess *t, bool verify);
+int dm_agent_signal(struct sess *t, int sig);
+void dm_ensure_watch(struct daemon *d, struct sess *t);
+void dm_pidfd_pool_size(struct daemon *d);
+void dm_store_drop(struct daemon *d, const char *why);
+bool dm_store_ready(struct daemon *d);
+int dm_set_status(struct daemon *d, struct sess *t, char to);
+int dm_remove_row(struct daemon *d, struct sess *t);
+
+/* pass.c: one reconcile pass, and the clean-up it schedules */
+void dm_pass(struct daemon *d, bool verify);
+void dm_run_dir_jobs(struct daemon *d, int64_t now);
+int64_t dm_dir_jobs_next(const struct daemon *d);
+bool dm_job_pending(const struct daemon *d, const char *sid);
+void dm_blocked_act(struct daemon *d, struct sess *t, enum dm_action act);
+void dm_files_cleanup(struct daemon *d, struct sess *t);
+
+/* orphans.c: session dirs without a row, and squatted user dirs */
+void dm_orphan_scan(struct daemon *d);
+void dm_squat_check(const char *name);
+
+/* startup.c: single instance, pid file, detaching, readiness */
+int dm_take_lock(void);
+int dm_daemonize(void);
+void dm_ensure_pidfile(const struct daemon *d);
+void dm_remove_pidfile(void);
+int dm_setup_events(struct daemon *d);
+void dm_watch_db_dir(struct daemon *d);
+void dm_notify_ready(void);
+
+/* superenice.c, per pass */
+void dm_superenice(struct daemon *d, struct sess *t);
+void dm_superenice_users(struct daemon *d);
 
 #endif

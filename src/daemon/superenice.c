@@ -7,6 +7,7 @@
 #include "daemon.h"
 #include "conf.h"
 #include "log.h"
+#include "session.h"
 #include "util.h"
 
 #include <dirent.h>
@@ -131,4 +132,72 @@ void dm_nice_user(uid_t uid, int lvl)
 {
     if (setpriority(PRIO_USER, (id_t)uid, lvl) == 0)
         dm_log(LOG_DEBUG, "reniced the processes of uid %u to %d", (unsigned)uid, lvl);
+}
+
+static bool nice_candidate(const struct daemon *d, const struct sess *t)
+{
+    return t->user_ok && t->sid_ok && !t->dead && t->pid != X2GO_NULL_INT &&
+           (t->tr.status == 'R' || t->tr.status == 'S') && !strstr(t->sid, "XSHAD") &&
+           !dm_nice_ignored(&d->nice, t->u.name);
+}
+
+/* Per session: on first sight (unless the agent already has the level)
+ * and on every R <-> S change. */
+void dm_superenice(struct daemon *d, struct sess *t)
+{
+    if (!d->nice.enable || d->nice.force_user || !nice_candidate(d, t) ||
+        t->niced == t->tr.status)
+        return;
+    int lvl = t->tr.status == 'R' ? d->nice.normal : d->nice.idle;
+    errno = 0;
+    int cur = getpriority(PRIO_PROCESS, (id_t)t->pid);
+    if (t->niced || errno != 0 || cur != lvl)
+        dm_nice_session(t->u.uid, t->sid, (pid_t)t->pid, lvl);
+    t->niced = t->tr.status;
+}
+
+/* Whether some tracked session of uid is running; false also when uid was
+ * already handled at an index below i. */
+static bool user_running(const struct daemon *d, size_t i, uid_t uid, bool *seen)
+{
+    bool running = false;
+    *seen = false;
+    for (size_t j = 0; j < d->ntrk; j++) {
+        const struct sess *o = d->trk[j];
+        if (!o->in_db || !nice_candidate(d, o) || o->u.uid != uid)
+            continue;
+        if (j < i) {
+            *seen = true;
+            return false;
+        }
+        running |= o->tr.status == 'R';
+    }
+    return running;
+}
+
+/* force-user-renice: the whole user at one level, running wins. */
+void dm_superenice_users(struct daemon *d)
+{
+    if (!d->nice.enable || !d->nice.force_user)
+        return;
+    for (size_t i = 0; i < d->ntrk; i++) {
+        if (!d->trk[i]->in_db || !nice_candidate(d, d->trk[i]))
+            continue;
+        uid_t uid = d->trk[i]->u.uid;
+        bool seen;
+        bool running = user_running(d, i, uid, &seen);
+        if (seen)
+            continue;
+        int lvl = running ? d->nice.normal : d->nice.idle;
+        size_t k = 0;
+        while (k < d->napplied && d->applied[k].uid != uid)
+            k++;
+        if (k < d->napplied && d->applied[k].lvl == lvl)
+            continue;
+        dm_nice_user(uid, lvl);
+        if (k == d->napplied && d->napplied < X2GO_ARRAY_LEN(d->applied))
+            d->applied[d->napplied++].uid = uid;
+        if (k < d->napplied)
+            d->applied[k].lvl = lvl;
+    }
 }

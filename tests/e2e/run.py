@@ -31,6 +31,10 @@ SUBTESTS = {
     "agent_sigkill_cleanup": ["agent_sigkill_row_gone", "agent_sigkill_stale_x_files_removed"],
     "session_sigkill_daemon_cleanup": ["session_sigkill_row_gone", "session_sigkill_stale_x_files_removed"],
 }
+import scenarios_apps  # noqa: E402,I100
+import scenarios_share  # noqa: E402,I100
+scenarios.TESTS += scenarios_apps.TESTS + scenarios_share.TESTS
+SUBTESTS.update(scenarios_share.SUBTESTS)
 
 
 class Recorder:

@@ -24,7 +24,16 @@ DB = '/var/lib/x2go/x2go_sessions'
 DBDIR = '/var/lib/x2go'
 DBGROUP = 'x2gouser'
 LIB = '/usr/lib/x2go'
-HELPER = LIB + '/x2go-sqlite-helper'
+# A raw client of the store server (tests only): requests as the commands
+# send them. Copied where the test users can run it (the checkout may not
+# be readable for them).
+HELPER = '/var/tmp/x2go-it/x2go-storecall'
+os.makedirs(os.path.dirname(HELPER), mode=0o755, exist_ok=True)
+os.chmod(os.path.dirname(HELPER), 0o755)
+shutil.copyfile(os.path.join(os.path.dirname(os.path.abspath(__file__)), 'x2go-storecall'),
+                HELPER)
+os.chmod(HELPER, 0o755)
+STORED = LIB + '/x2go-stored'
 SERVER_CONF = '/etc/x2go/x2goserver.conf'
 SQL_CONF = '/etc/x2go/x2gosql/sql'
 USER_A = 'x2goita'
@@ -355,13 +364,15 @@ class PrivateDB:
         if user and user != 'root':
             inner = [RUNUSER, '-u', user, '--'] + inner
         pre = ['/usr/bin/unshare', '--mount']
-        script = 'mount --bind "$0" %s || exit 99; ' % DBDIR
+        # A store server of its own, on the private database and socket.
+        script = ('mount --bind "$0" %s && mount -t tmpfs -o mode=0755 x2goit /run/x2go'
+                  ' && %s || exit 99; ' % (DBDIR, STORED))
         args = [self.dir]
         if host:
             pre.append('--uts')
             script += 'hostname "$1" || exit 99; shift; '
             args.append(host)
-        script += 'exec "$@"'
+        script += '"$@"; rc=$?; kill $(cat /run/x2go/stored.pid) 2>/dev/null; exit $rc'
         p = subprocess.run(pre + ['/bin/sh', '-c', script] + args + inner,
                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                            stderr=subprocess.PIPE, env=env or ENV, timeout=timeout)

@@ -4,6 +4,7 @@ with one clear line and changes nothing; the setgid helper refuses unknown
 and injection-shaped operations and arguments."""
 
 import os
+import pwd
 
 from itlib import (DB, HELPER, LIB, USER_A, USER_B, Sessions, check, eq, lines_of,
                    one_error_line, ok, row, run, status_of, unchanged)
@@ -171,15 +172,16 @@ def test_helper_refuses_injection_shaped_arguments():
              '-1'],
             ['create', own, 'F' * 32, '1234', '10.0.0.1', '1', '2', '3', '-1', '-1'],
             ['create', own, 'f' * 32, '1234', '10.0.0.1', '1', '2', '3', '-2', '-1'],
+            # the server names the host: a server name is one argument too many
             ['reserve', "vm' OR '1'='1", '1795480859', 'D', 'XFCE', '24', '-', '50', '30000', '3'],
-            ['reserve', 'vm', '1795480859', 'D', "XFCE'; DROP TABLE sessions; --", '24', '-',
+            ['reserve', '1795480859', 'D', "XFCE'; DROP TABLE sessions; --", '24', '-',
              '50', '30000', '3'],
-            ['reserve', 'vm', '1795480859', 'X', 'XFCE', '24', '-', '50', '30000', '3'],
-            ['reserve', 'vm', '17954808', 'D', 'XFCE', '24', '-', '50', '30000', '3'],
-            ['reserve', 'vm', '1795480859', 'D', 'XFCE', '100', '-', '50', '30000', '3'],
-            ['reserve', 'vm', '1795480859', 'D', 'XFCE', '24', '-', '5', '30000', '3'],
-            ['reserve', 'vm', '1795480859', 'D', 'XFCE', '24', '-', '50', '30000', '4'],
-            ['reserve', 'vm', '1795480859', 'D', 'XFCE', '24', 'h st', '50', '30000', '3'],
+            ['reserve', '1795480859', 'X', 'XFCE', '24', '-', '50', '30000', '3'],
+            ['reserve', '17954808', 'D', 'XFCE', '24', '-', '50', '30000', '3'],
+            ['reserve', '1795480859', 'D', 'XFCE', '100', '-', '50', '30000', '3'],
+            ['reserve', '1795480859', 'D', 'XFCE', '24', '-', '5', '30000', '3'],
+            ['reserve', '1795480859', 'D', 'XFCE', '24', '-', '50', '30000', '4'],
+            ['reserve', '1795480859', 'D', 'XFCE', '24', 'h st', '50', '30000', '3'],
             ['servers', 'x'],
         ]
         for args in bad:
@@ -202,12 +204,34 @@ def test_helper_environment_does_not_steer_it():
         eq([l.split('|')[1] for l in lines], [b['sid']], 'helper list as B')
 
 
-def test_helper_is_setgid_only():
-    st = os.stat(HELPER)
-    eq(st.st_uid, 0, 'helper owner')
+def test_no_setid_program_and_store_server_unprivileged():
+    """No set-id program is installed; the store server runs as x2gouser
+    with no other id and no supplementary group; its socket is the only
+    way in."""
     import grp
-    eq(grp.getgrgid(st.st_gid).gr_name, 'x2gouser', 'helper group')
-    eq(st.st_mode & 0o7777, 0o2755, 'helper mode')
+    import stat
+    for d in (LIB, '/usr/bin', '/usr/sbin'):
+        for n in os.listdir(d):
+            p = os.path.join(d, n)
+            st = os.lstat(p)
+            if stat.S_ISREG(st.st_mode) and n.startswith('x2go'):
+                check(not st.st_mode & 0o6000, 'set-id program %s' % p)
+    check(not os.path.exists(LIB + '/x2go-sqlite-helper'), 'the old helper is still there')
+    pw = pwd.getpwnam('x2gouser')
+    gid = grp.getgrnam('x2gouser').gr_gid
+    pids = [p for p in os.listdir('/proc') if p.isdigit() and
+            open('/proc/%s/comm' % p).read().strip() == 'x2go-stored']
+    check(pids, 'no x2go-stored running')
+    for p in pids:
+        st = dict(l.split(':', 1) for l in open('/proc/%s/status' % p).read().splitlines())
+        eq(st['Uid'].split(), [str(pw.pw_uid)] * 4, 'x2go-stored %s uids' % p)
+        eq(st['Gid'].split(), [str(gid)] * 4, 'x2go-stored %s gids' % p)
+        eq(st['Groups'].split(), [], 'x2go-stored %s groups' % p)
+        eq(st['CapEff'].strip(), '0000000000000000', 'x2go-stored %s capabilities' % p)
+    sock = os.lstat('/run/x2go/store.sock')
+    eq((sock.st_uid, stat.S_IMODE(sock.st_mode)), (0, 0o666), 'socket owner and mode')
+    d = os.lstat('/run/x2go')
+    eq((d.st_uid, stat.S_IMODE(d.st_mode)), (0, 0o755), 'socket directory owner and mode')
     db = os.stat(DB)
     eq((db.st_uid, grp.getgrgid(db.st_gid).gr_name, db.st_mode & 0o777),
        (0, 'x2gouser', 0o660), 'database owner and mode')

@@ -123,11 +123,14 @@ def test_x2gogetservers():
         for user in (None, USER_A, USER_B):
             r = ok(unchanged(lambda: run(['/usr/bin/x2gogetservers'], user=user),
                              'x2gogetservers'))
+            # an ordinary user sees the servers of their own sessions only
             want = [x[0] for x in sql("SELECT server FROM sessions WHERE status!='F'"
-                                      " GROUP BY server")]
+                                      " AND (uname=? OR ?) GROUP BY server",
+                                      (user, user is None))]
             eq(r.out, '\n'.join(want).encode(), 'x2gogetservers (no trailing newline)')
             names = r.out.decode().split('\n')
-            check(HOST in names and 'itfarmhost2' in names, 'servers %r' % names)
+            check((HOST in names) == (user != USER_B), 'servers of %s: %r' % (user, names))
+            check(('itfarmhost2' in names) == (user != USER_A), 'servers of %s: %r' % (user, names))
             check('itfinishedhost' not in names, 'a host with only F rows is listed')
 
 

@@ -49,6 +49,12 @@ static void test_grammars(void **state)
     assert_true(x2go_valid_kbtype("pc105/us"));
     assert_true(x2go_valid_kbtype("pc105/de(nodeadkeys)"));
     assert_false(x2go_valid_kbtype("pc105,us"));
+    assert_true(x2go_valid_kbtype("pc105/de,us"));
+    assert_true(x2go_valid_kbtype("pc105/de(nodeadkeys),us"));
+    assert_false(x2go_valid_kbtype("pc105/de,"));
+    assert_false(x2go_valid_kbtype("pc105/,us"));
+    assert_false(x2go_valid_kbtype("pc105/de,,us"));
+    assert_false(x2go_valid_kbtype("pc105/de,us=1"));
     assert_false(x2go_valid_kbtype("pc105/"));
     assert_false(x2go_valid_kbtype("pc105/us:1"));
 
@@ -108,6 +114,10 @@ static void test_format(void **state)
     assert_non_null(strstr(buf, ",menu=0,sleep=0,state="));
     char small[64];
     assert_int_equal(x2go_options_format(&o, small, sizeof small), -1);
+    /* Several layouts: the comma-separated line takes the first one. */
+    o.kbtype = "pc105/de(nodeadkeys),us";
+    assert_int_equal(x2go_options_format(&o, buf, sizeof buf), 0);
+    assert_non_null(strstr(buf, ",kbtype=pc105/de(nodeadkeys),xinerama=0,"));
 }
 
 static void test_rewrite(void **state)
@@ -140,6 +150,10 @@ static void test_rewrite(void **state)
     assert_non_null(strstr(out, ",kbtype=null/null,geometry=1280x800,xinerama=1,"));
     assert_int_equal((int)(strstr(out, "geometry=") - out), (int)(strstr(out, "kbtype=") - out) +
                      (int)strlen("kbtype=null/null,"));
+
+    u.kbtype = "pc105/de,us";
+    assert_int_equal(x2go_options_rewrite(expected, &u, out2, sizeof out2), 0);
+    assert_non_null(strstr(out2, ",kbtype=pc105/de,geometry=1280x800,"));
 
     assert_int_equal(x2go_options_rewrite("garbage", &u, out, sizeof out), -1);
     assert_int_equal(x2go_options_rewrite("nx/nx,link=lan", &u, out, sizeof out), -1);
@@ -181,19 +195,22 @@ static void test_agent_conf(void **state)
     assert_int_equal(c.nargs, 4);
     assert_string_equal(c.args[1], "GLX");
 
-    /* Shell code is refused, not run. */
-    FILE *f = fopen(path, "w");
-    fputs("X2GO_NXAGENT_DEFAULT_OPTIONS=\"$(touch /tmp/pwned)\"\n", f);
-    fclose(f);
+    /* Shell code is refused, not run: the built-in defaults are used. */
+    const char *bad[] = {"X2GO_NXAGENT_DEFAULT_OPTIONS=\"$(touch /tmp/pwned)\"\n",
+                         "rm -rf /\n", "X2GO_NXOPTIONS=\"a:b\"\n"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        FILE *f = fopen(path, "w");
+        fputs(bad[i], f);
+        fclose(f);
+        assert_int_equal(x2go_agent_conf_load(path, &c), 1);
+        assert_int_equal(c.nargs, 4);
+        assert_string_equal(c.args[1], "GLX");
+        assert_string_equal(c.nxoptions, "");
+    }
+    /* A bad value in the environment is the caller's error. */
+    setenv("X2GO_NXAGENT_OPTIONS", "-dpi\x01", 1);
     assert_int_equal(x2go_agent_conf_load(path, &c), -1);
-    f = fopen(path, "w");
-    fputs("rm -rf /\n", f);
-    fclose(f);
-    assert_int_equal(x2go_agent_conf_load(path, &c), -1);
-    f = fopen(path, "w");
-    fputs("X2GO_NXOPTIONS=\"a:b\"\n", f);
-    fclose(f);
-    assert_int_equal(x2go_agent_conf_load(path, &c), -1);
+    unsetenv("X2GO_NXAGENT_OPTIONS");
     unlink(path);
 }
 

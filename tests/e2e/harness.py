@@ -411,10 +411,11 @@ class Client:
 
     def wait_exit(self, timeout):
         try:
-            self.proc.wait(timeout=timeout)
+            rc = self.proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             raise TestFailure("pyhoca-cli (%s) did not exit within %.0fs; output: %s"
                               % (self.name, timeout, tail(self.output())))
+        pyhoca_ok(rc, self.output(), self.name)
 
     def interrupt(self):
         if self.running():
@@ -443,7 +444,18 @@ class Client:
                 raise TestFailure("pyhoca-cli %s timed out after %.0fs; output: %s" % (tag, timeout, tail(out)))
             stop_group(p, grace=1)
         with open(path, errors="replace") as rh:
-            return rh.read()
+            out = rh.read()
+        pyhoca_ok(p.returncode, out, tag)
+        return out
+
+
+def pyhoca_ok(rc, out, what):
+    """pyhoca-cli exits 0 whatever happened (client contract 2.16): any
+    other status, or a Python traceback, is a crash of the client."""
+    if rc != 0:
+        raise TestFailure("pyhoca-cli (%s) exited with status %d; output: %s" % (what, rc, tail(out)))
+    if "Traceback (most recent call last)" in out:
+        raise TestFailure("pyhoca-cli (%s) printed a traceback: %s" % (what, tail(out, 4)))
 
 
 class Aborted_client(Exception):
@@ -492,7 +504,9 @@ class Env:
         return c
 
     def ssh(self, user, cmd, timeout=None, check_rc=False):
-        """Run a shell command as a test user through the private sshd."""
+        """Run a shell command as a test user through the private sshd.
+        An ssh failure (exit 255: no connection, no login) is always a
+        TestFailure, never an answer."""
         timeout = timeout or T(60)
         argv = ["ssh", "-i", self.keys[user], "-p", str(self.port),
                 "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no",
@@ -500,6 +514,8 @@ class Env:
                 "-o", "ConnectTimeout=%d" % int(T(20)), "-o", "IdentitiesOnly=yes",
                 "%s@127.0.0.1" % user, cmd]
         r = run(argv, timeout, env={"PATH": SYS_PATH, "HOME": self.scratch, "LANG": "C.UTF-8"})
+        if r.returncode == 255:
+            raise TestFailure("ssh %s %r failed (rc=255): %s" % (user, cmd, tail(r.stderr)))
         if check_rc and r.returncode != 0:
             raise TestFailure("ssh %s %r failed (rc=%d): %s" % (user, cmd, r.returncode, tail(r.stderr + r.stdout)))
         return r
@@ -527,10 +543,16 @@ class Env:
         timeout = timeout or T(60)
         return run(self.wrapped(["/bin/sh", "-c", "PATH=%s; export PATH; %s" % (SYS_PATH, cmd)]), timeout)
 
-    def list_sessions(self, user, strict_fields=16):
-        r = self.ssh(user, "x2golistsessions")
-        if r.returncode == 127 or "not found" in r.stderr:
-            raise TestFailure("x2golistsessions not available for %s: %s" % (user, tail(r.stderr)))
+    def quiet(self, user, cmd, timeout=None):
+        """A command that must succeed silently on stderr: exit 0 and no
+        stderr, else TestFailure (an error is never read as an answer)."""
+        r = self.ssh(user, cmd, timeout=timeout)
+        if r.returncode != 0 or r.stderr.strip():
+            raise TestFailure("%r as %s: exit %d, stderr: %s" % (cmd, user, r.returncode, tail(r.stderr)))
+        return r
+
+    def list_sessions(self, user, strict_fields=16, args=""):
+        r = self.quiet(user, ("x2golistsessions " + args).strip())
         return parse_list(r.stdout, strict_fields)
 
     def session_row(self, user, sid):
@@ -557,29 +579,40 @@ class Env:
         wait_for(lambda: self.session_row(user, sid) is None, timeout,
                  "session %s to leave %s's x2golistsessions" % (sid, user), interval=1)
 
+    def _probe(self, user, cmd, yes, no):
+        """A shell test that answers exactly `yes` or `no` on stdout; any
+        other outcome (ssh failure, error, noise) is a TestFailure."""
+        r = self.quiet(user, cmd)
+        out = r.stdout.strip()
+        if out not in (yes, no):
+            raise TestFailure("%r as %s answered %r, not %s or %s" % (cmd, user, out, yes, no))
+        return out == yes
+
     def pid_alive(self, user, pid):
         """Is the agent pid alive (as seen on the server side, as the user)?"""
-        r = self.ssh(user, "kill -0 %d 2>/dev/null && echo ALIVE || echo DEAD" % int(pid))
-        return "ALIVE" in r.stdout
+        return self._probe(user, "if kill -0 %d 2>/dev/null; then echo ALIVE; "
+                           "elif [ -e /proc/%d ]; then echo NOT-MINE; else echo DEAD; fi"
+                           % (int(pid), int(pid)), "ALIVE", "DEAD")
 
     def path_exists(self, user, path):
-        r = self.ssh(user, "test -e %s && echo EXISTS || echo ABSENT" % shlex.quote(path))
-        check("EXISTS" in r.stdout or "ABSENT" in r.stdout, "ssh test -e failed: %s" % tail(r.stderr))
-        return "EXISTS" in r.stdout
+        q = shlex.quote(path)
+        return self._probe(user, "if [ -e %s ] || [ -L %s ]; then echo EXISTS; else echo ABSENT; fi"
+                           % (q, q), "EXISTS", "ABSENT")
 
     def terminate_all(self, user):
         """Best effort: terminate every listed session of a test user."""
         try:
-            r = self.ssh(user, "x2golistsessions", timeout=T(30))
-        except TestFailure:
+            r = self.quiet(user, "x2golistsessions", timeout=T(30))
+        except TestFailure as e:
+            log("clean-up: cannot list %s's sessions: %s" % (user, e))
             return
         for line in r.stdout.splitlines():
             f = line.split("|")
             if len(f) > 2 and f[1]:
                 try:
-                    self.ssh(user, "x2goterminate-session %s" % shlex.quote(f[1]), timeout=T(30))
-                except TestFailure:
-                    pass
+                    self.quiet(user, "x2goterminate-session %s" % shlex.quote(f[1]), timeout=T(30))
+                except TestFailure as e:
+                    log("clean-up: %s" % e)
 
     # -- setup -------------------------------------------------------------
     def setup(self):
@@ -700,6 +733,12 @@ class Env:
             "LogLevel VERBOSE",
             "Subsystem sftp %s" % SFTP_SERVER,
         ]
+        # the sanitizer options of the run (tests/run.sh) reach every command
+        # of the test users, so an ASan+UBSan build reports where the run looks
+        san = ["%s=%s" % (k, os.environ[k]) for k in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS")
+               if os.environ.get(k)]
+        if san:
+            lines.append("SetEnv " + " ".join(san))
         if os.environ.get("X2GO_E2E_FORCECOMMAND", "1") == "1":
             self.cmdlog = os.path.join(self.results, "ssh-commands.log")
             with open(self.cmdlog, "w"):

@@ -75,6 +75,10 @@ class Recorder:
 
 
 def main():
+    if sys.flags.optimize:
+        # checks must never vanish under -O / PYTHONOPTIMIZE: run without it
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONOPTIMIZE"}
+        os.execve(sys.executable, [sys.executable] + sys.argv, env)
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("-k", action="append", default=[], help="run only tests whose name contains this")
     ap.add_argument("--keep", action="store_true", help="keep the scratch dir (keys, configs, client homes)")

@@ -41,6 +41,10 @@ USER_B = 'x2goitb'
 HOST = socket.gethostname()
 RUNUSER = '/usr/sbin/runuser'
 ENV = {'PATH': '/usr/local/bin:/usr/bin:/bin', 'LANG': 'C', 'LC_ALL': 'C'}
+# Sanitizer options (tests/run.sh) reach every command run here, so that an
+# ASan build reports into files that the run checks, and UBSan halts.
+ENV.update({k: v for k, v in os.environ.items()
+            if k in ('ASAN_OPTIONS', 'UBSAN_OPTIONS', 'LSAN_OPTIONS')})
 COOKIE_A = '3ebbe794a3494f5ad424bce6f8617c8b'
 COOKIE_B = '0123456789abcdef0123456789abcdef'
 
@@ -391,6 +395,52 @@ def make_reference_db(path, with_teki=True):
 
 # ---------------------------------------------------------------- sessions
 
+# nxagent's answers on its state file: SIGHUP suspends a running session
+# and resumes a suspended one, SIGTERM terminates.
+ANSWERING_AGENT = r'''
+import os, re, signal, socket, sys, time
+path = %r
+listener = []
+def put(*states):
+    for st in states:
+        with open(path + '.new', 'w') as f:
+            f.write(st)
+        os.replace(path + '.new', path)
+def hup(*_):
+    cur = open(path).read() if os.path.exists(path) else 'RUNNING'
+    if cur != 'SUSPENDED':
+        put('SUSPENDING', 'SUSPENDED')
+        while listener:
+            listener.pop().close()
+        return
+    put('RESUMING')
+    opts = open(os.path.join(os.path.dirname(path), 'options')).read()
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(('127.0.0.1', int(re.search(r',listen=(\d+),', opts).group(1))))
+    s.listen(1)
+    listener.append(s)
+    put('RUNNING')
+def term(*_):
+    put('TERMINATING', 'TERMINATED')
+    os._exit(0)
+signal.signal(signal.SIGHUP, hup)
+signal.signal(signal.SIGTERM, term)
+while True:
+    time.sleep(600)
+'''
+
+
+def _catches_hup_and_term(pid):
+    """Has the process installed its SIGHUP and SIGTERM handlers yet?"""
+    with open('/proc/%s/status' % pid) as f:
+        for line in f:
+            if line.startswith('SigCgt:'):
+                mask = int(line.split()[1], 16)
+                return mask & (1 << (signal.SIGHUP - 1)) and mask & (1 << (signal.SIGTERM - 1))
+    return False
+
+
 def sid_for(user, display, epoch=None, cmd='XFCE', typ='D', suffix=''):
     return '%s-%d-%d_st%s%s_dp24%s' % (user, display, epoch or int(time.time()), typ, cmd,
                                        suffix)
@@ -427,11 +477,15 @@ class Sessions:
         self.next_display += 1
         return self.next_display
 
-    def agent(self, user, sid):
+    def agent(self, user, sid, answering=False):
         """A fake agent: a process of user with argv element X2GO-<sid>.
-        Returns its pid (the process of the user, not runuser's)."""
+        answering: it also moves its state file on SIGHUP and SIGTERM the
+        way nxagent does. Returns its pid (the user's process, not
+        runuser's)."""
+        code = ANSWERING_AGENT % ('/tmp/.x2go-%s/C-%s/state' % (user, sid)) if answering \
+            else 'import time; time.sleep(600)'
         p = subprocess.Popen([RUNUSER, '-u', user, '--', '/usr/bin/python3', '-c',
-                              'import time; time.sleep(600)', 'X2GO-' + sid],
+                              code, 'X2GO-' + sid],
                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                              stderr=subprocess.DEVNULL, start_new_session=True, env=ENV)
         self.procs.append(p)
@@ -446,7 +500,8 @@ class Sessions:
                     if os.stat('/proc/' + d).st_uid != uid:
                         continue
                     with open('/proc/%s/cmdline' % d, 'rb') as f:
-                        if want in f.read().split(b'\0'):
+                        if want in f.read().split(b'\0') and (
+                                not answering or _catches_hup_and_term(d)):
                             return int(d)
                 except OSError:
                     continue
@@ -490,8 +545,8 @@ class Sessions:
         database file (a PrivateDB's), which needs no clean-up here."""
         display = display or self.display()
         sid = sid_for(user, display, cmd=cmd, typ=typ)
-        if agent == 'live':
-            pid = self.agent(user, sid)
+        if agent in ('live', 'answering'):
+            pid = self.agent(user, sid, answering=agent == 'answering')
         elif agent == 'dead':
             pid = self.dead_pid(user, sid)
         else:
@@ -521,6 +576,30 @@ class Sessions:
             ' tekictrl_port, tekidata_port) VALUES (?,?,?,?,?,?,%s,%s,?,?,?,?,?,?,?)'
             % (it, lt), params, path=path)
         return self.info(sid, path)
+
+    def options(self, user, info):
+        """The session's options file, as x2gostartagent writes it."""
+        sdir = '/tmp/.x2go-%s/C-%s' % (user, info['sid'])
+        home = pwd.getpwnam(user).pw_dir
+        text = ('nx/nx,link=lan,pack=16m-jpeg-9,limit=0,root=%s/.x2go,cache=8M,images=32M,'
+                'type=unix-kde-depth_24,id=%s,cookie=%s,errors=%s/session.log,kbtype=pc105/us,'
+                'geometry=800x600,xinerama=0,resize=1,fullscreen=0,accept=localhost,'
+                'listen=%d,clipboard=both,client=linux,menu=0,state=%s/state:%d\n'
+                % (home, info['sid'], info['cookie'], sdir, info['gr_port'], sdir,
+                   info['display']))
+        self.state(user, info['sid'], self.agent_state(user, info['sid']))
+        path = sdir + '/options'
+        with open(path, 'w') as f:
+            f.write(text)
+        os.chown(path, uid_of(user), pwd.getpwnam(user).pw_gid)
+
+    @staticmethod
+    def agent_state(user, sid):
+        try:
+            with open('/tmp/.x2go-%s/C-%s/state' % (user, sid)) as f:
+                return f.read()
+        except OSError as e:
+            return '<%s>' % e.strerror
 
     @staticmethod
     def info(sid, path=DB):

@@ -3,6 +3,8 @@
 #include "util.h"
 #include "x2go-config.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 struct x2go_store *x2go_store_open(void)
@@ -19,4 +21,16 @@ struct x2go_store *x2go_store_open(void)
     if (getuid() == 0)
         return x2go_store_sqlite_open(X2GO_DB_PATH, me, true);
     return x2go_store_sock_open(me);
+}
+
+void *x2go_store_new(size_t size, const struct x2go_store_ops *ops, const char *caller,
+                     bool is_root)
+{
+    struct x2go_store *st = calloc(1, size);
+    if (!st)
+        abort();
+    st->ops = ops;
+    st->is_root = is_root;
+    snprintf(st->caller, sizeof st->caller, "%s", caller);
+    return st;
 }

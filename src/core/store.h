@@ -122,6 +122,11 @@ struct x2go_store *x2go_store_pg_open(const char *caller, bool is_root);
 /* The store server's client (unprivileged callers). */
 struct x2go_store *x2go_store_sock_open(const char *caller);
 
+/* A backend's handle of size bytes (at least the base), its common part
+ * filled in; aborts when memory runs out. */
+void *x2go_store_new(size_t size, const struct x2go_store_ops *ops, const char *caller,
+                     bool is_root);
+
 static inline void x2go_store_close(struct x2go_store *st)
 {
     if (st)

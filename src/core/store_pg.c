@@ -194,9 +194,7 @@ static int pg_servers(struct x2go_store *st, char **out)
         x2go_buf_printf(&b, "%s%s %s", b.len ? "\n" : "", x2go_pq()->PQgetvalue(r, i, 0),
                         x2go_pq()->PQgetvalue(r, i, 1));
     x2go_pq()->PQclear(r);
-    *out = b.p ? b.p : strdup("");
-    if (!*out)
-        abort();
+    *out = x2go_buf_take(&b);
     return 0;
 }
 
@@ -259,12 +257,7 @@ struct x2go_store *x2go_store_pg_open(const char *caller, bool is_root)
         return NULL;
     }
     x2go_pq()->PQclear(r);
-    struct pg_store *st = calloc(1, sizeof *st);
-    if (!st)
-        abort();
-    st->base.ops = &pg_ops;
-    st->base.is_root = is_root;
-    snprintf(st->base.caller, sizeof st->base.caller, "%s", caller);
+    struct pg_store *st = x2go_store_new(sizeof *st, &pg_ops, caller, is_root);
     st->pg = pg;
     return &st->base;
 }

@@ -78,7 +78,7 @@ int x2go_pg_begin(PGconn *pg);
 int x2go_pg_finish(PGconn *pg, int rc);
 
 struct pg_store {
-    struct x2go_store base;
+    struct x2go_store base; /* first: x2go_store_new allocates the whole */
     PGconn *pg;
 };
 

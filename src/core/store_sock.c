@@ -286,10 +286,5 @@ static const struct x2go_store_ops sock_ops = {
 
 struct x2go_store *x2go_store_sock_open(const char *caller)
 {
-    struct x2go_store *st = calloc(1, sizeof *st);
-    if (!st)
-        abort();
-    st->ops = &sock_ops;
-    snprintf(st->caller, sizeof st->caller, "%s", caller);
-    return st;
+    return x2go_store_new(sizeof(struct x2go_store), &sock_ops, caller, false);
 }

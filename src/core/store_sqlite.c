@@ -219,9 +219,7 @@ static int sq_servers(struct x2go_store *st, char **out)
         free(b.p);
         return x2go_sq_fail(sq(st), "servers");
     }
-    *out = b.p ? b.p : strdup("");
-    if (!*out)
-        abort();
+    *out = x2go_buf_take(&b);
     return 0;
 }
 
@@ -264,12 +262,7 @@ struct x2go_store *x2go_store_sqlite_open(const char *path, const char *caller, 
         sqlite3_close(db);
         return NULL;
     }
-    struct sqlite_store *st = calloc(1, sizeof *st);
-    if (!st)
-        abort();
-    st->base.ops = &sqlite_ops;
-    st->base.is_root = is_root;
-    snprintf(st->base.caller, sizeof st->base.caller, "%s", caller);
+    struct sqlite_store *st = x2go_store_new(sizeof *st, &sqlite_ops, caller, is_root);
     st->db = db;
     return &st->base;
 }

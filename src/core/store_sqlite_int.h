@@ -11,7 +11,7 @@
 #define X2GO_BUSY_TIMEOUT_MS 3000
 
 struct sqlite_store {
-    struct x2go_store base;
+    struct x2go_store base; /* first: x2go_store_new allocates the whole */
     sqlite3 *db;
 };
 

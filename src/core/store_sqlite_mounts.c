@@ -100,9 +100,7 @@ int x2go_sq_mount_list(struct x2go_store *st, const char *sid, char **out)
         free(b.p);
         return x2go_sq_fail(sq(st), "list mounts");
     }
-    *out = b.p ? b.p : strdup("");
-    if (!*out)
-        abort();
+    *out = x2go_buf_take(&b);
     return 0;
 }
 

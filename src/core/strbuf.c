@@ -44,3 +44,12 @@ void x2go_buf_printf(struct x2go_buf *b, const char *fmt, ...)
     va_end(again);
     b->len += (size_t)n;
 }
+
+char *x2go_buf_take(struct x2go_buf *b)
+{
+    reserve(b, 0);
+    b->p[b->len] = '\0';
+    char *p = b->p;
+    *b = (struct x2go_buf){0};
+    return p;
+}

@@ -12,5 +12,7 @@ struct x2go_buf {
 void x2go_buf_add(struct x2go_buf *b, const void *data, size_t n);
 void x2go_buf_printf(struct x2go_buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* The text, "" when nothing was added; the caller frees it. */
+char *x2go_buf_take(struct x2go_buf *b);
 
 #endif

@@ -300,7 +300,7 @@ static void session_env(const struct x2go_ctx *c, const struct x2go_session *s,
 static bool program_argv(const char *cmd, const char *home, char **av, char *exe, size_t len)
 {
     static char words[X2GO_TEXT_MAX + 512];
-    static char media[PATH_MAX + 32], padsp[PATH_MAX];
+    static char media[PATH_MAX + 32], padsp[PATH_MAX], rdesktop[PATH_MAX];
     const char *extra;
     const char *mapped = alias(cmd, &extra);
     snprintf(words, sizeof words, "%s%s%s", mapped ? mapped : cmd, extra ? " " : "",
@@ -313,9 +313,11 @@ static bool program_argv(const char *cmd, const char *home, char **av, char *exe
     if (strcmp(base, "rdesktop"))
         return true;
     if (resolve("padsp", padsp, sizeof padsp)) {
+        /* exe becomes padsp's path below: keep rdesktop's own copy. */
+        snprintf(rdesktop, sizeof rdesktop, "%s", exe);
         memmove(av + 1, av, (size_t)(n + 1) * sizeof *av);
         av[0] = padsp;
-        av[1] = exe;
+        av[1] = rdesktop;
         n++;
         av[n++] = "-r";
         av[n++] = "sound:local";

@@ -241,7 +241,7 @@ static int wake_agent(struct x2go_ctx *c, const struct x2go_session *s, int gr_p
     enum x2go_agent_state st;
     int wait_ms = 300, rc = 0;
     for (int i = 0;; i++) {
-        if (kill((pid_t)s->agent_pid, SIGHUP) < 0) {
+        if (x2go_agent_signal((pid_t)s->agent_pid, sid, c->uid, SIGHUP) < 0) {
             rc = x2go_cmd_fail(1, "ERROR: failed to resume session with ID %s: %s", sid,
                                strerror(errno));
             x2go_log(LOG_ERR, "ERROR: failed to resume session with ID %s", sid);

@@ -63,7 +63,7 @@ static void db_event(struct daemon *d, const struct inotify_event *e)
         d->db_wd = -1; /* the directory went away: re-watched periodically */
         dm_store_drop(d, NULL);
         d->store_retry_at = 0;
-        dm_want_pass_at(d, dm_now() + DM_DEBOUNCE_MS);
+        dm_want_pass_at(d, x2go_now_ms() + DM_DEBOUNCE_MS);
         return;
     }
     if (!e->len || strncmp(e->name, "x2go_sessions", 13) != 0)
@@ -76,14 +76,14 @@ static void db_event(struct daemon *d, const struct inotify_event *e)
         dm_store_drop(d, NULL);
         d->store_retry_at = 0;
     }
-    dm_want_pass_at(d, dm_now() + DM_DEBOUNCE_MS);
+    dm_want_pass_at(d, x2go_now_ms() + DM_DEBOUNCE_MS);
 }
 
 static void inotify_event(struct daemon *d, const struct inotify_event *e)
 {
     if (e->mask & IN_Q_OVERFLOW) {
-        dm_want_pass_at(d, dm_now() + DM_DEBOUNCE_MS);
-        d->next_periodic = dm_now(); /* a missed /tmp event: scan */
+        dm_want_pass_at(d, x2go_now_ms() + DM_DEBOUNCE_MS);
+        d->next_periodic = x2go_now_ms(); /* a missed /tmp event: scan */
     } else if (e->wd == d->db_wd) {
         db_event(d, e);
     } else if (e->wd == d->tmp_wd) {
@@ -94,7 +94,7 @@ static void inotify_event(struct daemon *d, const struct inotify_event *e)
             if (d->trk[i]->wd == e->wd)
                 d->trk[i]->wd = -1;
     } else if (e->len && !strcmp(e->name, "state")) {
-        dm_want_pass_at(d, dm_now() + DM_DEBOUNCE_MS);
+        dm_want_pass_at(d, x2go_now_ms() + DM_DEBOUNCE_MS);
     }
 }
 
@@ -127,8 +127,8 @@ static bool read_signals(struct daemon *d)
             dm_children_reap();
             break;
         case SIGHUP:
-            dm_want_pass_at(d, dm_now());
-            d->next_periodic = dm_now();
+            dm_want_pass_at(d, x2go_now_ms());
+            d->next_periodic = x2go_now_ms();
             break;
         default:
             break;
@@ -144,7 +144,7 @@ static void handle_pidfd(struct daemon *d, int fd)
             dm_drop_pidfd(d, d->trk[i]);
             d->trk[i]->dead = true;
             dm_log(LOG_DEBUG, "%s: agent pid %ld exited", d->trk[i]->esc, d->trk[i]->pid);
-            dm_want_pass_at(d, dm_now() + DM_DEBOUNCE_MS);
+            dm_want_pass_at(d, x2go_now_ms() + DM_DEBOUNCE_MS);
             return;
         }
     epoll_ctl(d->ep, EPOLL_CTL_DEL, fd, NULL);
@@ -159,7 +159,7 @@ static int64_t min_nonzero(int64_t a, int64_t b)
 /* false: stop. */
 static bool wait_events(struct daemon *d)
 {
-    int64_t now = dm_now();
+    int64_t now = x2go_now_ms();
     int64_t due = min_nonzero(min_nonzero(d->next_pass, d->next_periodic),
                               min_nonzero(dm_children_next_deadline(), dm_dir_jobs_next(d)));
     int timeout = due <= now ? 0 : due - now > 60000 ? 60000 : (int)(due - now);
@@ -186,11 +186,11 @@ static bool wait_events(struct daemon *d)
 
 static void loop(struct daemon *d)
 {
-    d->next_periodic = dm_now(); /* the first pass cleans up after a reboot */
-    dm_want_pass_at(d, dm_now());
+    d->next_periodic = x2go_now_ms(); /* the first pass cleans up after a reboot */
+    dm_want_pass_at(d, x2go_now_ms());
     bool ready = false;
     while (wait_events(d)) {
-        int64_t now = dm_now();
+        int64_t now = x2go_now_ms();
         dm_children_timeouts(now);
         dm_run_dir_jobs(d, now);
         bool periodic = now >= d->next_periodic;

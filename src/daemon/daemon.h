@@ -13,9 +13,6 @@
 struct x2go_session;
 struct x2go_store;
 
-/* Milliseconds on the monotonic clock. */
-int64_t dm_now(void);
-
 /* Log through syslog; with --debug also "<localtime> ::: <level> ::: <msg>"
  * on stdout. Text from the database is escaped before it is printed. */
 void dm_log_init(bool debug);

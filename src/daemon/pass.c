@@ -87,7 +87,7 @@ void dm_files_cleanup(struct daemon *d, struct sess *t)
     struct dir_job *j = &d->jobs[d->njobs++];
     j->u = t->u;
     snprintf(j->sid, sizeof j->sid, "%s", t->sid);
-    j->due = dm_now() + DM_DIR_GRACE_MS;
+    j->due = x2go_now_ms() + DM_DIR_GRACE_MS;
 }
 
 void dm_run_dir_jobs(struct daemon *d, int64_t now)
@@ -389,7 +389,7 @@ static void pass_rows(struct daemon *d, const char *host, bool verify, int64_t n
 /* One reconcile pass over this host's rows. */
 void dm_pass(struct daemon *d, bool verify)
 {
-    int64_t now = dm_now();
+    int64_t now = x2go_now_ms();
     d->last_pass = now;
     if (verify)
         d->next_periodic = now + DM_PERIODIC_MS;

@@ -224,7 +224,7 @@ void dm_store_drop(struct daemon *d, const char *why)
                DM_DB_RETRY_MS / 1000);
     x2go_store_close(d->store);
     d->store = NULL;
-    d->store_retry_at = dm_now() + DM_DB_RETRY_MS;
+    d->store_retry_at = x2go_now_ms() + DM_DB_RETRY_MS;
     dm_want_pass_at(d, d->store_retry_at);
 }
 
@@ -232,7 +232,7 @@ bool dm_store_ready(struct daemon *d)
 {
     if (d->store)
         return true;
-    if (d->store_retry_at && dm_now() < d->store_retry_at) {
+    if (d->store_retry_at && x2go_now_ms() < d->store_retry_at) {
         dm_want_pass_at(d, d->store_retry_at);
         return false;
     }

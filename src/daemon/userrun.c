@@ -30,13 +30,6 @@
 
 /* ---- clock and log ---------------------------------------------------- */
 
-int64_t dm_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static bool log_debug;
 
 void dm_log_init(bool debug)
@@ -229,7 +222,7 @@ static pid_t start_child(const char *sid, const char *what)
     if (pid > 0) {
         c->pid = pid;
         c->killed = false;
-        c->deadline = dm_now() + CHILD_TIMEOUT_MS;
+        c->deadline = x2go_now_ms() + CHILD_TIMEOUT_MS;
         snprintf(c->what, sizeof c->what, "%s", what);
         snprintf(c->sid, sizeof c->sid, "%s", sid);
     }

@@ -85,7 +85,7 @@ int x2go_pg_read_password(const char *path, uid_t uid, char *buf, size_t len)
 {
     int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
-        x2go_seterr("cannot read the database password file %s (%s); run x2godbadmin "
+        x2go_seterr("cannot read the PostgreSQL password file %s (%s); run x2godbadmin "
                     "--adduser on the server", path, strerror(errno));
         return -1;
     }

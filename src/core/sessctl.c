@@ -4,6 +4,7 @@
 #include "proc.h"
 #include "sessfiles.h"
 #include "util.h"
+#include "x2go-config.h"
 
 #include <errno.h>
 #include <pwd.h>
@@ -129,7 +130,7 @@ int x2go_suspend(struct x2go_ctx *c, const struct x2go_session *s)
         return 0;
     }
     x2go_run_hooks(s->sid, "pre-suspend", NULL);
-    x2go_run_optional("/usr/bin/x2goumount-session", s->sid, 10000, NULL);
+    x2go_umount_shares(s->sid);
     enum x2go_agent_state st = x2go_agent_state_read(c->user, c->uid, s->sid);
     int rc = 0;
     bool alive = x2go_session_agent_alive(c, s);
@@ -249,7 +250,7 @@ void x2go_terminate(struct x2go_ctx *c, const struct x2go_session *s)
     char dir[PATH_MAX];
     session_dir(c, s->sid, dir, sizeof dir);
     x2go_run_hooks(s->sid, "pre-terminate", NULL);
-    x2go_run_optional("/usr/bin/x2goumount-session", s->sid, 10000, NULL);
+    x2go_umount_shares(s->sid);
     kill_runcommand(c, dir);
     bool alive = x2go_session_agent_alive(c, s);
     if (x2go_end_session(c, s, true)) {
@@ -288,4 +289,9 @@ void x2go_rmforward(const struct x2go_ctx *c, const char *sid)
         return;
     if (kill((pid_t)pid, SIGTERM) == 0)
         x2go_log(LOG_INFO, "session %s: ended the previous connection (sshd %ld)", sid, pid);
+}
+
+void x2go_umount_shares(const char *sid)
+{
+    x2go_run_optional(X2GO_PREFIX "/bin/x2goumount-session", sid, 10000, NULL);
 }

@@ -1,7 +1,9 @@
 /* x2goruncommand: run the session's program on the agent's display, wait
- * for it, then end the session (spec 5). The program runs from an argv
- * split on spaces, never through a shell. x2gocmdexitmessage prints what
- * the last run left in cmdoutput (the NOEXEC message for the client). */
+ * for it, then end the session and run the logout scripts (spec 5). The
+ * program runs from an argv split on spaces, never through a shell; a
+ * desktop runs through the Xsession script (xsession.h).
+ * x2gocmdexitmessage prints what the last run left in cmdoutput (the
+ * NOEXEC message for the client). */
 #include "cmd.h"
 #include "conf.h"
 #include "hooks.h"
@@ -11,6 +13,7 @@
 #include "sessfiles.h"
 #include "util.h"
 #include "validate.h"
+#include "xsession.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -19,47 +22,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <syslog.h>
 #include <unistd.h>
 
 #define MAX_WORDS 256
 
-static bool is_exec(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
-}
-
-/* `type -P`: a name with a '/' as is, otherwise the first match in PATH. */
-static bool resolve(const char *name, char *out, size_t len)
-{
-    if (!*name)
-        return false;
-    if (strchr(name, '/')) {
-        if (!is_exec(name))
-            return false;
-        return x2go_strlcpy(out, name, len) == 0;
-    }
-    const char *path = getenv("PATH");
-    if (!path || !*path)
-        path = "/usr/local/bin:/usr/bin:/bin";
-    for (const char *p = path; *p;) {
-        size_t n = strcspn(p, ":");
-        char cand[PATH_MAX];
-        if (n && (size_t)snprintf(cand, sizeof cand, "%.*s/%s", (int)n, p, name) < sizeof cand &&
-            is_exec(cand))
-            return x2go_strlcpy(out, cand, len) == 0;
-        p += n;
-        if (*p == ':')
-            p++;
-    }
-    return false;
-}
-
 static const char *first_existing(const char *const *paths)
 {
     for (; *paths; paths++)
-        if (is_exec(*paths))
+        if (x2go_is_exec(*paths))
             return *paths;
     return NULL;
 }
@@ -131,12 +103,12 @@ static const char *alias(const char *cmd, const char **args)
         return "/usr/bin/gnome-session";
     }
     if (!strcmp(cmd, "KDE"))
-        return is_exec("/usr/bin/startplasma-x11") ? "/usr/bin/startplasma-x11"
+        return x2go_is_exec("/usr/bin/startplasma-x11") ? "/usr/bin/startplasma-x11"
                                                    : "/usr/bin/startkde";
-    if (!strcmp(cmd, "startkde") && is_exec("/usr/bin/startplasma-x11"))
+    if (!strcmp(cmd, "startkde") && x2go_is_exec("/usr/bin/startplasma-x11"))
         return "/usr/bin/startplasma-x11";
     if (!strcmp(cmd, "TRINITY")) {
-        if (is_exec("/usr/bin/start-q4os-x2go"))
+        if (x2go_is_exec("/usr/bin/start-q4os-x2go"))
             return "/usr/bin/start-q4os-x2go";
         return (p = first_existing(trinity)) ? p : "/usr/bin/starttrinity";
     }
@@ -145,7 +117,7 @@ static const char *alias(const char *cmd, const char **args)
     if (!strcmp(cmd, "MAILCLIENT"))
         return (p = first_existing(mail)) ? p : "/usr/bin/thunderbird";
     if (!strcmp(cmd, "OFFICE"))
-        return is_exec("/usr/bin/loffice") ? "/usr/bin/loffice" : "/usr/bin/ooffice";
+        return x2go_is_exec("/usr/bin/loffice") ? "/usr/bin/loffice" : "/usr/bin/ooffice";
     if (!strcmp(cmd, "TERMINAL"))
         return (p = first_existing(terminal)) ? p : "/usr/bin/xterm";
     for (size_t i = 0; i < X2GO_ARRAY_LEN(simple); i++)
@@ -306,13 +278,13 @@ static bool program_argv(const char *cmd, const char *home, char **av, char *exe
     snprintf(words, sizeof words, "%s%s%s", mapped ? mapped : cmd, extra ? " " : "",
              extra ? extra : "");
     int n = split(words, av, MAX_WORDS - 4, 0);
-    if (n <= 0 || !resolve(av[0], exe, len))
+    if (n <= 0 || !x2go_which(av[0], exe, len))
         return false;
     const char *base = strrchr(exe, '/') ? strrchr(exe, '/') + 1 : exe;
     struct stat st;
     if (strcmp(base, "rdesktop"))
         return true;
-    if (resolve("padsp", padsp, sizeof padsp)) {
+    if (x2go_which("padsp", padsp, sizeof padsp)) {
         /* exe becomes padsp's path below: keep rdesktop's own copy. */
         snprintf(rdesktop, sizeof rdesktop, "%s", exe);
         memmove(av + 1, av, (size_t)(n + 1) * sizeof *av);
@@ -334,6 +306,50 @@ static bool program_argv(const char *cmd, const char *home, char **av, char *exe
     return true;
 }
 
+/* A desktop through the Xsession script, its output appended to
+ * cmdoutput (spec 5). False when it is not for this session (not a
+ * desktop, no script) or could not start: then the program runs directly. */
+static bool run_xsession(const struct x2go_session *s, char stype, const char *dir,
+                         char **av, const char *exe)
+{
+    struct x2go_xsession_facts f;
+    static char dbus[PATH_MAX], line[X2GO_TEXT_MAX + PATH_MAX + 512];
+    const char *xav[X2GO_XSESSION_MAX_ARGS];
+    char path[PATH_MAX];
+    x2go_xsession_probe(stype, &f, dbus, sizeof dbus);
+    /* The resolved path: a profile may change PATH before the script
+     * looks the program up. */
+    const char *first = av[0];
+    av[0] = (char *)exe;
+    int n = x2go_xsession_argv(&f, av, line, sizeof line, xav);
+    av[0] = (char *)first;
+    if (n <= 0) {
+        if (n < 0)
+            x2go_log(LOG_WARNING, "session %s: command line too long for %s, running it "
+                     "directly", s->sid, f.script);
+        return false;
+    }
+    if (x2go_fmt(path, sizeof path, "%s/cmdoutput", dir) < 0)
+        return false;
+    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return false;
+    struct x2go_spawn_opts o = {.in_fd = -1, .out_fd = fd, .err_fd = fd};
+    pid_t pid = x2go_spawn(xav[0], (char *const *)xav, &o);
+    close(fd);
+    if (pid < 0) {
+        x2go_log(LOG_ERR, "session %s: %s; running %s directly", s->sid, x2go_err(), exe);
+        return false;
+    }
+    x2go_log(LOG_NOTICE, "session %s: started %s through %s, %s", s->sid, exe, f.script,
+             f.dbus_run ? "with a D-Bus session bus of its own (dbus-run-session)"
+                        : "without a D-Bus session bus of its own (no dbus-run-session)");
+    int st;
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+        ;
+    return true;
+}
+
 /* Run the session's program to its end; true when it could run. Published
  * applications run nothing: the client starts them, we wait for the agent. */
 static bool run_session_program(const struct x2go_ctx *c, const struct x2go_session *s,
@@ -352,7 +368,7 @@ static bool run_session_program(const struct x2go_ctx *c, const struct x2go_sess
     if (program_argv(r->cmd, c->home, av, exe, sizeof exe)) {
         x2go_run_optional("/usr/bin/x2gosetkeyboard", s->sid, 0, NULL);
         x2go_log(LOG_INFO, "session %s: running %s", s->sid, exe);
-        if (x2go_run_draining(exe, av) == 0) {
+        if (run_xsession(s, r->stype, dir, av, exe) || x2go_run_draining(exe, av) == 0) {
             ran = true;
             x2go_run_hooks(s->sid, "post-runcommand", NULL);
         }
@@ -391,7 +407,14 @@ static int run_runcommand(int argc, char **argv, FILE *out)
         return x2go_cmd_fail(1, "cannot write to the session directory %s", dir);
     }
     session_env(&c, &s, &r, dir);
+    /* x2goterminate-session signals our process group: the program ends,
+     * we stay to end the session and run the logout scripts. Children get
+     * the default back (x2go_spawn). */
+    signal(SIGTERM, SIG_IGN);
     bool ran = run_session_program(&c, &s, &r, dir);
+    /* The session is over: what the program left running in our process
+     * group goes with it. */
+    kill(0, SIGTERM);
 
     /* The program is done: so is the session. Its files stay for the
      * client's x2gocmdexitmessage when the program could not run, and at
@@ -400,6 +423,7 @@ static int run_runcommand(int argc, char **argv, FILE *out)
     bool keep = !ran || x2go_conf_loglevel() == LOG_DEBUG;
     x2go_end_session(&c, &s, !keep);
     x2go_ctx_close(&c);
+    x2go_run_logout(s.sid);
     return 0;
 }
 

@@ -6,6 +6,7 @@
 #include "agentopts.h"
 #include "cmd.h"
 #include "hooks.h"
+#include "linger.h"
 #include "limit.h"
 #include "log.h"
 #include "proc.h"
@@ -383,6 +384,7 @@ static int run_agent(struct start *s, char **argv, char **env, int logfd)
     if (x2go_sesslink_create(s->home, s->res.sid, s->dir) < 0)
         return fail(s, 12, "%s", x2go_err());
     x2go_run_hooks(s->res.sid, "pre-start", env);
+    x2go_linger(s->user);
     struct x2go_spawn_opts so = {.envp = env, .in_fd = -1, .out_fd = -1, .err_fd = logfd,
                                  .new_session = true};
     s->agent = x2go_spawn(AGENT_BIN, argv, &so);

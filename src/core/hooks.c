@@ -1,4 +1,5 @@
 #include "hooks.h"
+#include "conf.h"
 #include "log.h"
 #include "proc.h"
 #include "sessfiles.h"
@@ -89,4 +90,48 @@ int x2go_run_hooks(const char *sid, const char *modality, char *const envp[])
     }
     free(ents);
     return ran;
+}
+
+static int logout_timeout_ms(void)
+{
+    const char *v;
+    long secs = 30;
+    if (x2go_conf_str("sessions", "logout-timeout", "30", &v) < 0)
+        x2go_log(LOG_ERR, "%s", x2go_err());
+    else if (x2go_parse_long(v, 1, 3600, &secs) < 0)
+        x2go_log(LOG_ERR, "[sessions] logout-timeout = '%s' is not a number of seconds from 1 "
+                 "to 3600: using 30", v);
+    return (secs >= 1 && secs <= 3600 ? (int)secs : 30) * 1000;
+}
+
+int x2go_run_logout(const char *sid)
+{
+    struct stat st;
+    if (stat(X2GO_LOGOUT_SCRIPT, &st) < 0)
+        return -1;
+    if (!S_ISREG(st.st_mode) || st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH))) {
+        x2go_log(LOG_ERR, "session %s: %s is not a file of root that only root can change; "
+                 "not run", sid, X2GO_LOGOUT_SCRIPT);
+        return -1;
+    }
+    char *argv[] = {"/bin/bash", X2GO_LOGOUT_SCRIPT, NULL};
+    struct x2go_spawn_opts o = {.in_fd = -1, .out_fd = -1, .err_fd = -1, .new_session = true};
+    x2go_cloexec_from(3);
+    pid_t pid = x2go_spawn(argv[0], argv, &o);
+    if (pid < 0) {
+        x2go_log(LOG_ERR, "session %s: %s", sid, x2go_err());
+        return -1;
+    }
+    int status = 0, timeout = logout_timeout_ms();
+    if (x2go_wait_timeout(pid, timeout, &status) < 0) {
+        kill(-pid, SIGKILL);
+        waitpid(pid, &status, 0);
+        x2go_log(LOG_WARNING, "session %s: the logout scripts did not finish within %d s and "
+                 "were killed", sid, timeout / 1000);
+        return -1;
+    }
+    int rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    x2go_log(rc ? LOG_WARNING : LOG_INFO, "session %s: logout scripts done (exit status %d)",
+             sid, rc);
+    return rc;
 }

@@ -18,4 +18,14 @@ bool x2go_hook_modality_valid(const char *modality);
  * an invalid modality (error set). */
 int x2go_run_hooks(const char *sid, const char *modality, char *const envp[]);
 
+/* The logout scripts of the reference's layout, run when a session has
+ * ended: <confdir>/x2go_logout (shipped: it reads x2go_logout.d/ and the
+ * user's ~/.x2go_logout), as the caller, with bash from an argv, in a
+ * process group of its own that is killed after [sessions]
+ * logout-timeout seconds (default 30). Only a file nobody but root can
+ * change is run. Returns its exit status, -1 when it did not run or was
+ * killed. */
+#define X2GO_LOGOUT_SCRIPT X2GO_CONFDIR "/x2go_logout"
+int x2go_run_logout(const char *sid);
+
 #endif

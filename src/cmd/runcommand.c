@@ -411,10 +411,10 @@ static int run_runcommand(int argc, char **argv, FILE *out)
      * we stay to end the session and run the logout scripts. Children get
      * the default back (x2go_spawn). */
     signal(SIGTERM, SIG_IGN);
+    x2go_become_subreaper();
     bool ran = run_session_program(&c, &s, &r, dir);
-    /* The session is over: what the program left running in our process
-     * group goes with it. */
-    kill(0, SIGTERM);
+    /* The session is over: so is what it started. */
+    x2go_end_descendants(3000);
 
     /* The program is done: so is the session. Its files stay for the
      * client's x2gocmdexitmessage when the program could not run, and at

@@ -6,13 +6,16 @@
 #include "util.h"
 #include "x2go-config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define SUSPEND_WAIT_MS 5000
@@ -294,4 +297,64 @@ void x2go_rmforward(const struct x2go_ctx *c, const char *sid)
 void x2go_umount_shares(const char *sid)
 {
     x2go_run_optional(X2GO_PREFIX "/bin/x2goumount-session", sid, 10000, NULL);
+}
+
+void x2go_become_subreaper(void)
+{
+    if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+        x2go_log(LOG_WARNING, "cannot become the subreaper of the session's processes: %s",
+                 strerror(errno));
+}
+
+/* Send sig to each of our children (as /proc's PPid fields say); a child
+ * cannot be replaced under its pid before we reap it. How many. */
+static int signal_children(int sig)
+{
+    DIR *d = opendir("/proc");
+    if (!d)
+        return 0;
+    int n = 0;
+    pid_t me = getpid();
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        long pid;
+        char path[64], buf[512];
+        if (x2go_parse_long(e->d_name, 2, 4194304, &pid) < 0 || pid == me)
+            continue;
+        snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+        if (x2go_read_file(path, buf, sizeof buf) <= 0)
+            continue;
+        char *p = strrchr(buf, ')');
+        int ppid = 0;
+        char state = 0;
+        /* "<pid> (<comm>) <state> <ppid> ..." */
+        if (p && sscanf(p + 1, " %c %d", &state, &ppid) == 2 && ppid == me && state != 'Z' &&
+            kill((pid_t)pid, sig) == 0)
+            n++;
+    }
+    closedir(d);
+    return n;
+}
+
+void x2go_end_descendants(int timeout_ms)
+{
+    long end = x2go_now_ms() + timeout_ms, hard_end = end + 2000;
+    int sig = SIGTERM, first = -1;
+    for (;;) {
+        while (waitpid(-1, NULL, WNOHANG) > 0)
+            ;
+        long now = x2go_now_ms();
+        if (sig == SIGTERM && now >= end)
+            sig = SIGKILL;
+        int n = signal_children(sig);
+        if (first < 0)
+            first = n;
+        if (n == 0 || now >= hard_end)
+            break;
+        x2go_sleep_us(50000);
+    }
+    while (waitpid(-1, NULL, WNOHANG) > 0)
+        ;
+    if (first > 0)
+        x2go_log(LOG_INFO, "ended %d process(es) left by the session", first);
 }

@@ -68,4 +68,13 @@ void x2go_run_optional(const char *path, const char *arg, int timeout_ms, char *
  * (x2goumount-session, at most 10 s). */
 void x2go_umount_shares(const char *sid);
 
+/* The session's processes end with it: x2goruncommand makes itself the
+ * subreaper of what it starts (so daemons that leave their parent, such
+ * as the ssh-agent or gpg-agent a desktop starts, become its children),
+ * and at the end sends its remaining children SIGTERM, then after
+ * timeout_ms SIGKILL, until none is left (the orphans of the ones killed
+ * come to us in turn), reaping them. */
+void x2go_become_subreaper(void);
+void x2go_end_descendants(int timeout_ms);
+
 #endif

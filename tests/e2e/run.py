@@ -33,8 +33,10 @@ SUBTESTS = {
 }
 import scenarios_apps  # noqa: E402,I100
 import scenarios_share  # noqa: E402,I100
-scenarios.TESTS += scenarios_apps.TESTS + scenarios_share.TESTS
+import scenarios_desktop  # noqa: E402,I100
+scenarios.TESTS += scenarios_apps.TESTS + scenarios_share.TESTS + scenarios_desktop.TESTS
 SUBTESTS.update(scenarios_share.SUBTESTS)
+SUBTESTS.update(scenarios_desktop.SUBTESTS)
 
 
 class Recorder:

@@ -27,7 +27,7 @@ if [ $deps = 1 ]; then
         build-essential debhelper dpkg-dev fakeroot meson ninja-build pkg-config \
         libsqlite3-dev libsystemd-dev libcmocka-dev librsvg2-dev libpq-dev scdoc git \
         adduser nxagent xauth x11-utils x11-xkb-utils openssh-server openssh-sftp-server \
-        sqlite3 psmisc procps iproute2 bash sshfs fuse3
+        sqlite3 psmisc procps iproute2 bash sshfs fuse3 x11-common dbus-daemon
 fi
 
 # The services (store server, clean-up daemon): under systemd the package

@@ -193,19 +193,18 @@ def test_single_application_runs_directly():
 
 def session_processes(sid):
     """Processes of USER_A whose environment names the session."""
-    uid, found = uid_of(USER_A), []
-    for d in os.listdir('/proc'):
-        if not d.isdigit():
-            continue
+    found = []
+    pids = subprocess.run(['pgrep', '-u', USER_A], capture_output=True, text=True).stdout.split()
+    for pid in pids:
         try:
-            if os.stat('/proc/' + d).st_uid != uid:
-                continue
-            with open('/proc/%s/environ' % d, 'rb') as f:
-                if b'X2GO_SESSION=' + sid.encode() + b'\0' in f.read():
-                    with open('/proc/%s/cmdline' % d, 'rb') as f:
-                        found.append('%s:%s' % (d, f.read().replace(b'\0', b' ').decode()))
+            with open('/proc/%s/environ' % pid, 'rb') as f:
+                env = f.read()
+            with open('/proc/%s/cmdline' % pid, 'rb') as f:
+                cmd = f.read().replace(b'\0', b' ').decode(errors='replace')
         except OSError:
             continue
+        if b'X2GO_SESSION=' + sid.encode() + b'\0' in env:
+            found.append('%s:%s' % (pid, cmd))
     return found
 
 

@@ -5,6 +5,9 @@ through the server's Xsession path (issue 11):
 * xfce4-session runs with what the user's ~/.profile exports, ~/.xsessionrc
   ran (it writes a file), and it has a D-Bus session bus of its own that
   answers and on which the session manager is registered;
+* with a PulseAudio cookie on the client (pyhoca-cli --sound pulse, no
+  sound server needed), xfce4-session gets the client's
+  PULSE_CLIENTCONFIG, whose file names the forwarded sound port;
 * xfwm4, xfdesktop and xfce4-panel run on the session's display, and the
   desktop reaches the client's Xvfb: the client's picture of the panel
   matches the session display's own (at most a tenth of its pixels differ,
@@ -115,6 +118,23 @@ def _check_bus(env, user, pid):
     return addr
 
 
+def _check_sound(env, user, sid, row, pid):
+    """The client's PulseAudio setup reaches the desktop: PULSE_CLIENTCONFIG
+    in xfce4-session's environment names the file the client wrote, which
+    points at the forwarded sound port, where sshd listens."""
+    conf = "%s/.x2go/C-%s/.pulse-client.conf" % (env.homes[user], sid)
+    got = _environ(pid).get(b"PULSE_CLIENTCONFIG", b"").decode()
+    check(got == conf, "PULSE_CLIENTCONFIG of xfce4-session: %r, expected %r" % (got, conf))
+    text = env.quiet(user, "cat %s" % shlex.quote(conf)).stdout
+    check(re.search(r"^default-server=(127\.0\.0\.1|localhost):%d$" % row["snd_port"], text, re.M),
+          "the client's %s does not name sound port %d: %r" % (conf, row["snd_port"], text))
+    cookie = "%s/.x2go/C-%s/.pulse-cookie" % (env.homes[user], sid)
+    r = env.quiet(user, "stat -c %%s %s" % shlex.quote(cookie))
+    check(r.stdout.strip() == "256", "the uploaded cookie %s: %r" % (cookie, r.stdout))
+    r = env.root("ss -ltnpH 'sport = :%d'" % row["snd_port"])
+    check("sshd" in r.stdout, "nothing (no sshd) listens on sound port %d: %r" % (row["snd_port"], r.stdout))
+
+
 def _session_shot(env, user, disp):
     """The session display's root (nxagent's picture of the desktop) and
     the panel's geometry on it."""
@@ -205,7 +225,12 @@ def test_xfce_desktop(env, t):
     c = env.client(user, "xfce")
     sid = None
     try:
-        c.new("XFCE")
+        # a PulseAudio cookie makes the client set up sound (client contract
+        # 2.11); no sound server is needed for the server's part
+        os.makedirs(os.path.join(c.home, ".config", "pulse"), exist_ok=True)
+        with open(os.path.join(c.home, ".config", "pulse", "cookie"), "wb") as fh:
+            fh.write(os.urandom(256))
+        c.start(["--new", "-c", "XFCE", "--sound", "pulse", "-g", "800x600"], "new")
         sid = c.wait_ready(timeout=T(120))
         row = _assert_running(env, user, sid)
         disp = row["display"]
@@ -218,6 +243,8 @@ def test_xfce_desktop(env, t):
             check(e.get(b"X2GO_SESSION") == sid.encode(), "X2GO_SESSION of xfce4-session")
             r = env.quiet(user, "cat ~/x2goe2e-xsessionrc")
             check(r.stdout == "from-profile %s\n" % sid, "~/.xsessionrc's file: %r" % r.stdout)
+        with t.sub("xfce_sound"):
+            _check_sound(env, user, sid, row, found["xfce4-session"])
         with t.sub("xfce_dbus"):
             addr = _check_bus(env, user, found["xfce4-session"])
             t.note("xfce: session bus %s" % addr)
@@ -256,6 +283,6 @@ def test_xfce_desktop(env, t):
         _clean_home(env, user)
 
 
-SUBTESTS = {"xfce_desktop": ["xfce_environment", "xfce_dbus", "xfce_pixels", "xfce_suspend_resume",
+SUBTESTS = {"xfce_desktop": ["xfce_environment", "xfce_sound", "xfce_dbus", "xfce_pixels", "xfce_suspend_resume",
                              "xfce_logout_hook", "xfce_nothing_left"]}
 TESTS = [("xfce_desktop", test_xfce_desktop)]

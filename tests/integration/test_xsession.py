@@ -288,3 +288,11 @@ def test_noexec_desktop_keeps_message():
         r = run(['/usr/bin/x2gocmdexitmessage', info['sid']], user=USER_A)
         eq(r.out, b'X2GORUNCOMMAND ERR NOEXEC:x2goit-no-such-desktop\n', 'exit message')
         eq(read(h, 'x2goit-logout-user'), 'user %s\n' % info['sid'], 'logout after NOEXEC')
+
+
+def test_xsession_feature_advertised():
+    eq(run(['/usr/bin/x2gofeature', 'X2GO_XSESSION'], user=USER_A).out, b'ok\n', 'x2gofeature')
+    listed = run(['/usr/bin/x2gofeaturelist'], user=USER_A).out.decode().splitlines()
+    names = ('X2GOAGENT_RANDRXINERAMA', 'X2GO_XSESSION', 'X2GO_LIST_DESKTOPS')
+    # in the reference's order
+    eq([n for n in listed if n in names], list(names), 'features listed')

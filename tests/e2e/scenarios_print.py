@@ -73,9 +73,11 @@ class Cups:
 
 
 def _print(env, user, text, title):
-    """lp as the session user; the CUPS job id."""
-    r = env.ssh(user, "printf '%%s\\n' %s > ~/print-job.txt && lp -d %s -t %s ~/print-job.txt"
-                % (shlex.quote(text), QUEUE, shlex.quote(title)), check_rc=True)
+    """lp as the session user of a PostScript page (as applications print)
+    showing text in a standard font; the CUPS job id."""
+    ps = "%%!PS\n/Courier findfont 14 scalefont setfont 72 720 moveto (%s) show showpage\n" % text
+    r = env.ssh(user, "printf '%%s' %s > ~/print-job.ps && lp -d %s -t %s ~/print-job.ps"
+                % (shlex.quote(ps), QUEUE, shlex.quote(title)), check_rc=True)
     m = re.search(r"request id is (\S+)", r.stdout)
     if not m:
         raise TestFailure("lp printed %r" % r.stdout)

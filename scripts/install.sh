@@ -28,7 +28,7 @@ if [ $deps = 1 ]; then
         libsqlite3-dev libsystemd-dev libcmocka-dev librsvg2-dev libpq-dev scdoc git \
         adduser nxagent xauth x11-utils x11-xkb-utils openssh-server openssh-sftp-server \
         sqlite3 psmisc procps iproute2 bash sshfs fuse3 \
-        cups cups-client cups-x2go ghostscript sudo
+        cups cups-client cups-x2go ghostscript sudo xdg-utils desktop-file-utils shared-mime-info
 fi
 
 # The services (store server, clean-up daemon): under systemd the package

@@ -140,7 +140,7 @@ int x2go_user_dirs_desktop(const char *content, const char *home, char *out, siz
             return 1;
         int rc = val[0] == '/' ? x2go_strlcpy(out, val, len)
                                : x2go_fmt(out, len, "%s%s", home, val + 5);
-        return rc < 0 ? -1 : 0;
+        return rc < 0 ? -1 : 0; /* x2go_fmt: the length */
     }
     return 1;
 }

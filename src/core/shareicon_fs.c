@@ -22,19 +22,19 @@ int x2go_desktop_dir(const char *home, char *out, size_t len)
     const char *cfg = getenv("XDG_CONFIG_HOME");
     int rc = cfg && cfg[0] == '/' ? x2go_fmt(path, sizeof path, "%s/user-dirs.dirs", cfg)
                                   : x2go_fmt(path, sizeof path, "%s/.config/user-dirs.dirs", home);
-    if (rc == 0 && x2go_read_file(path, text, sizeof text) >= 0 &&
+    if (rc >= 0 && x2go_read_file(path, text, sizeof text) >= 0 &&
         x2go_user_dirs_desktop(text, home, out, len) == 0)
         return 0;
     const char *env = getenv("XDG_DESKTOP_DIR");
     if (env && env[0] == '/' && x2go_strlcpy(out, env, len) == 0)
         return 0;
-    return x2go_fmt(out, len, "%s/Desktop", home);
+    return x2go_fmt(out, len, "%s/Desktop", home) < 0 ? -1 : 0;
 }
 
 bool x2go_plasmoid_stamp_fresh(const char *top, const char *sid)
 {
     char path[PATH_MAX], stamp[64];
-    return x2go_fmt(path, sizeof path, "%s/media/%s.plasmoid", top, sid) == 0 &&
+    return x2go_fmt(path, sizeof path, "%s/media/%s.plasmoid", top, sid) >= 0 &&
            x2go_read_file(path, stamp, sizeof stamp) >= 0 &&
            x2go_plasmoid_active(stamp, time(NULL));
 }

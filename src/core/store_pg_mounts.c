@@ -31,6 +31,18 @@ static int owner_of(struct x2go_store *st, const char *sid, char *owner, size_t 
     return found ? 0 : 1;
 }
 
+/* The statement fmt names the mounts relation for the caller in, once sid
+ * is known to be a session of the caller: 0, 1 it is not, -1. */
+static int statement(struct x2go_store *st, const char *sid, char *sql, size_t len,
+                     const char *fmt)
+{
+    char owner[X2GO_USER_MAX + 1];
+    int rc = owner_of(st, sid, owner, sizeof owner);
+    if (rc == 0)
+        snprintf(sql, len, fmt, MOUNTS(st));
+    return rc;
+}
+
 static int add_in_tx(struct x2go_store *st, const char *sid, const char *path,
                      const char *client, const char *owner)
 {
@@ -53,25 +65,18 @@ int x2go_pg_mount_add(struct x2go_store *st, const char *sid, const char *path,
 {
     char owner[X2GO_USER_MAX + 1];
     int rc = owner_of(st, sid, owner, sizeof owner);
-    if (rc != 0)
-        return rc;
-    if (!x2go_mount_path_valid(owner, path)) {
-        x2go_seterr("mount path outside the session owner's share directories");
-        return -1;
-    }
-    if (x2go_pg_begin(pgc(st)) < 0)
-        return -1;
-    return x2go_pg_finish(pgc(st), add_in_tx(st, sid, path, client, owner));
+    if (rc == 0 && (x2go_mount_row_ok(owner, path) < 0 || x2go_pg_begin(pgc(st)) < 0))
+        rc = -1;
+    return rc ? rc : x2go_pg_finish(pgc(st), add_in_tx(st, sid, path, client, owner));
 }
 
 int x2go_pg_mount_list(struct x2go_store *st, const char *sid, char **out)
 {
-    char owner[X2GO_USER_MAX + 1], sql[128];
-    int rc = owner_of(st, sid, owner, sizeof owner);
+    char sql[128];
+    int rc = statement(st, sid, sql, sizeof sql, "SELECT host(client), path FROM %s"
+                       " WHERE session_id=$1 ORDER BY path");
     if (rc != 0)
         return rc;
-    snprintf(sql, sizeof sql, "SELECT host(client), path FROM %s WHERE session_id=$1"
-             " ORDER BY path", MOUNTS(st));
     const char *p[] = {sid};
     PGresult *r = x2go_pg_run(pgc(st), "list mounts", sql, 1, p);
     if (!r)
@@ -87,12 +92,11 @@ int x2go_pg_mount_list(struct x2go_store *st, const char *sid, char **out)
 
 int x2go_pg_mount_del(struct x2go_store *st, const char *sid, const char *path)
 {
-    char owner[X2GO_USER_MAX + 1], sql[128];
-    int rc = owner_of(st, sid, owner, sizeof owner);
+    char sql[128];
+    int rc = statement(st, sid, sql, sizeof sql, "DELETE FROM %s WHERE session_id=$1 AND"
+                       " ($2::text IS NULL OR path=$2)");
     if (rc != 0)
         return rc;
-    snprintf(sql, sizeof sql, "DELETE FROM %s WHERE session_id=$1 AND ($2::text IS NULL"
-             " OR path=$2)", MOUNTS(st));
     const char *p[] = {sid, path};
     return x2go_pg_cmd(pgc(st), "delete mount", sql, 2, p) < 0 ? -1 : 0;
 }

@@ -35,24 +35,23 @@ static void suffixes(void **state)
 static void names(void **state)
 {
     (void)state;
-    char n[300];
-    assert_int_equal(x2go_icon_name("/home/alice/My Files", true, "", n, sizeof n), 0);
-    assert_string_equal(n, "_home_alice_My_Files (sshfs-disk)");
-    assert_int_equal(x2go_icon_name("/home/a", true, "-gnome", n, sizeof n), 0);
-    assert_string_equal(n, "_home_a (sshfs-disk-gnome)");
     /* Windows clients: x2goclient sends /cygdrive/<drive>/... with 8.3
      * names, python-x2go /windrive/<drive>/... and /uncpath/<server>/... */
-    assert_int_equal(x2go_icon_name("/cygdrive/C/DOCUME~1/Alice", true, "", n, sizeof n), 0);
-    assert_string_equal(n, "C_DOCUME~1_Alice (sshfs-disk)");
-    assert_int_equal(x2go_icon_name("/windrive/D/Data", true, "", n, sizeof n), 0);
-    assert_string_equal(n, "D_Data (sshfs-disk)");
-    assert_int_equal(x2go_icon_name("/uncpath/fs1/share$/x", true, "", n, sizeof n), 0);
-    assert_string_equal(n, "fs1_share$_x (sshfs-disk)");
-    /* Removable media. */
-    assert_int_equal(x2go_icon_name("/ramdrive/mnt/CDROM1", false, "", n, sizeof n), 0);
-    assert_string_equal(n, "CDROM1 (sshfs-cdrom)");
-    assert_int_equal(x2go_icon_name("/ramdrive/mnt/usb0", false, "-mate", n, sizeof n), 0);
-    assert_string_equal(n, "usb0 (sshfs-removable-mate)");
+    static const struct { const char *path, *suffix, *want; bool folder; } cases[] = {
+        {"/home/alice/My Files", "", "_home_alice_My_Files (sshfs-disk)", true},
+        {"/home/a", "-gnome", "_home_a (sshfs-disk-gnome)", true},
+        {"/cygdrive/C/DOCUME~1/Alice", "", "C_DOCUME~1_Alice (sshfs-disk)", true},
+        {"/windrive/D/Data", "", "D_Data (sshfs-disk)", true},
+        {"/uncpath/fs1/share$/x", "", "fs1_share$_x (sshfs-disk)", true},
+        {"/ramdrive/mnt/CDROM1", "", "CDROM1 (sshfs-cdrom)", false},
+        {"/ramdrive/mnt/usb0", "-mate", "usb0 (sshfs-removable-mate)", false},
+    };
+    char n[300];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        assert_int_equal(x2go_icon_name(cases[i].path, cases[i].folder, cases[i].suffix, n,
+                                        sizeof n), 0);
+        assert_string_equal(n, cases[i].want);
+    }
     assert_int_equal(x2go_icon_name("/a", true, "", n, 8), -1);
     assert_int_equal(x2go_icon_name("/cygdrive/", true, "", n, sizeof n), -1);
     assert_true(x2go_icon_name_is_ours("_home_a (sshfs-disk)"));
@@ -115,13 +114,16 @@ static void plasmoid(void **state)
 static void windows_mountpoints(void **state)
 {
     (void)state;
+    static const char *const cases[][2] = {
+        {"/uncpath/fs1/share$/x", "_uncpath_fs1_share$_x"},
+        {"/windrive/C/Users/Alice", "_windrive_C_Users_Alice"},
+        {"/cygdrive/C/DOCUME~1/Alice", "_cygdrive_C_DOCUME1_Alice"},
+    };
     char n[256];
-    assert_int_equal(x2go_share_mangle("/uncpath/fs1/share$/x", n, sizeof n), 0);
-    assert_string_equal(n, "_uncpath_fs1_share$_x");
-    assert_int_equal(x2go_share_mangle("/windrive/C/Users/Alice", n, sizeof n), 0);
-    assert_string_equal(n, "_windrive_C_Users_Alice");
-    assert_int_equal(x2go_share_mangle("/cygdrive/C/DOCUME~1/Alice", n, sizeof n), 0);
-    assert_string_equal(n, "_cygdrive_C_DOCUME1_Alice");
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        assert_int_equal(x2go_share_mangle(cases[i][0], n, sizeof n), 0);
+        assert_string_equal(n, cases[i][1]);
+    }
     /* x2goumount-session gets the Windows path itself. */
     assert_int_equal(x2go_share_mangle_client("C:\\Users\\Alice\\My Docs", n, sizeof n), 0);
     assert_string_equal(n, "_cygdrive_C_Users_Alice_My_Docs");

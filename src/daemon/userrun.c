@@ -168,8 +168,9 @@ int64_t dm_children_next_deadline(void)
     return next;
 }
 
-/* In the child: a clean process as the user, or _exit. */
-static void become_user(const struct dm_user *u)
+/* In the child: a clean process as the user, or _exit. Its stdout goes
+ * to out_fd (-1: /dev/null). */
+static void become_user(const struct dm_user *u, int out_fd)
 {
     sigset_t none;
     sigemptyset(&none);
@@ -182,7 +183,7 @@ static void become_user(const struct dm_user *u)
     if (fd < 0)
         _exit(126);
     dup2(fd, 0);
-    dup2(fd, 1);
+    dup2(out_fd >= 0 ? out_fd : fd, 1);
     dup2(fd, 2);
     if (fd > 2)
         close(fd);
@@ -196,7 +197,9 @@ static void become_user(const struct dm_user *u)
     umask(077);
 }
 
-static void user_env(const struct dm_user *u, char env[4][600], char *envp[5])
+/* The user's environment, and up to two more variables (NULL: none). */
+static void user_env(const struct dm_user *u, char env[4][600], char *envp[7],
+                     char *extra1, char *extra2)
 {
     snprintf(env[0], sizeof env[0], "HOME=%s", u->home);
     snprintf(env[1], sizeof env[1], "USER=%s", u->name);
@@ -204,7 +207,9 @@ static void user_env(const struct dm_user *u, char env[4][600], char *envp[5])
     snprintf(env[3], sizeof env[3], "PATH=/usr/local/bin:/usr/bin:/bin");
     for (int i = 0; i < 4; i++)
         envp[i] = env[i];
-    envp[4] = NULL;
+    envp[4] = extra1;
+    envp[5] = extra1 ? extra2 : NULL;
+    envp[6] = NULL;
 }
 
 static pid_t start_child(const char *sid, const char *what)
@@ -229,26 +234,35 @@ static pid_t start_child(const char *sid, const char *what)
     return pid;
 }
 
+pid_t dm_fork_as_user(const struct dm_user *u, const char *sid, const char *what, int out_fd)
+{
+    pid_t pid = start_child(sid, what);
+    if (pid == 0)
+        become_user(u, out_fd);
+    return pid;
+}
+
+void dm_exec_as_user(const struct dm_user *u, char *const argv[], char *extra1, char *extra2)
+{
+    char env[4][600], *envp[7];
+    user_env(u, env, envp, extra1, extra2);
+    execve(argv[0], argv, envp);
+    _exit(127);
+}
+
 pid_t dm_run_as_user(const struct dm_user *u, const char *sid, const char *what,
                      char *const *const argvs[], int n)
 {
-    pid_t pid = start_child(sid, what);
+    pid_t pid = dm_fork_as_user(u, sid, what, -1);
     if (pid != 0)
         return pid;
-    become_user(u);
-    char env[4][600], *envp[5];
-    user_env(u, env, envp);
-    if (n == 1) {
-        execve(argvs[0][0], argvs[0], envp);
-        _exit(127);
-    }
+    if (n == 1)
+        dm_exec_as_user(u, argvs[0], NULL, NULL);
     /* Several programs in order: this child waits for each. */
     for (int i = 0; i < n; i++) {
         pid_t p = fork();
-        if (p == 0) {
-            execve(argvs[i][0], argvs[i], envp);
-            _exit(127);
-        }
+        if (p == 0)
+            dm_exec_as_user(u, argvs[i], NULL, NULL);
         int st;
         while (p > 0 && waitpid(p, &st, 0) < 0 && errno == EINTR)
             ;
@@ -260,10 +274,9 @@ pid_t dm_run_as_user(const struct dm_user *u, const char *sid, const char *what,
 
 pid_t dm_remove_files_as_user(const struct dm_user *u, const char *sid)
 {
-    pid_t pid = start_child(sid, "removing the session files");
+    pid_t pid = dm_fork_as_user(u, sid, "removing the session files", -1);
     if (pid != 0)
         return pid;
-    become_user(u);
     /* The user's empty tmp dir stays: a start may be about to use it. */
     _exit(x2go_sessfiles_remove(u->home, u->name, u->uid, sid, false) == 0 ? 0 : 1);
 }

@@ -39,8 +39,10 @@ int dm_user_lookup(const char *name, struct dm_user *out);
 pid_t dm_run_as_user(const struct dm_user *u, const char *sid, const char *what,
                      char *const *const argvs[], int n);
 /* The same child, without a program: 0 in the child (now the user, its
- * stdout on out_fd, -1: /dev/null), the pid or -1 in the daemon. */
-pid_t dm_fork_as_user(const struct dm_user *u, const char *sid, const char *what, int out_fd);
+ * stdout on out_fd, -1: /dev/null), the pid or -1 in the daemon. It is
+ * killed after timeout_ms (0: the usual 30 s). */
+pid_t dm_fork_as_user(const struct dm_user *u, const char *sid, const char *what, int out_fd,
+                      int64_t timeout_ms);
 /* In such a child: execve argv[0] with the user's clean environment and
  * up to two more variables (NULL: none). */
 void dm_exec_as_user(const struct dm_user *u, char *const argv[], char *extra1, char *extra2)

@@ -18,9 +18,33 @@ static struct dm_lim_verdict verdict(enum dm_lim_action act, enum dm_lim_reason 
 static int64_t idle_mark(const struct dm_lim_facts *f, const struct dm_lim *l,
                          const struct dm_lim_track *t)
 {
-    if (!f->can_warn || !l->warning || t->warned_idle || l->warning >= l->idle)
+    if (!f->can_warn || !l->warning || t->warned_at || l->warning >= l->idle)
         return l->idle;
     return l->idle - l->warning;
+}
+
+static const struct dm_lim_verdict none = {DM_LIM_NONE, DM_LIM_R_NONE, 0, 0};
+
+/* After the warning: its own window counts as input in the agent (it maps,
+ * and goes when it times out), so the question at the deadline is whether
+ * there was input since the warning appeared, not the idle time alone. */
+static struct dm_lim_verdict after_warning(int64_t idle, const struct dm_lim_facts *f,
+                                           const struct dm_lim *l, struct dm_lim_track *t,
+                                           int64_t now, int64_t *wake)
+{
+    int64_t deadline = t->warned_at + (l->idle - t->warned_idle_ms);
+    if (now < deadline) {
+        wake_in(wake, now, deadline - now);
+        return none;
+    }
+    int64_t measured_at = now - f->idle_age;
+    if (measured_at < deadline)
+        return verdict(DM_LIM_PROBE, DM_LIM_R_IDLE, 0, l->idle);
+    int64_t since = measured_at - t->warned_at;
+    if (idle >= since - DM_WARN_GRACE_MS)
+        return verdict(DM_LIM_SUSPEND, DM_LIM_R_IDLE, t->warned_idle_ms + since, l->idle);
+    t->warned_at = 0; /* input since the warning: a new stretch */
+    return verdict(DM_LIM_NONE, DM_LIM_R_NONE, 0, 0);
 }
 
 /* A running session and an idle limit. */
@@ -28,11 +52,11 @@ static struct dm_lim_verdict idle_rule(const struct dm_lim_facts *f, const struc
                                        struct dm_lim_track *t, int64_t now, int64_t *wake)
 {
     if (f->probing)
-        return verdict(DM_LIM_NONE, DM_LIM_R_NONE, 0, 0); /* its answer wakes us */
+        return none; /* its answer wakes us */
     if (f->idle < 0) {
         if (f->idle_age < DM_IDLE_RETRY_MS) {
             wake_in(wake, now, DM_IDLE_RETRY_MS - f->idle_age);
-            return verdict(DM_LIM_NONE, DM_LIM_R_NONE, 0, 0);
+            return none;
         }
         return verdict(DM_LIM_PROBE, DM_LIM_R_IDLE, 0, l->idle);
     }
@@ -41,6 +65,11 @@ static struct dm_lim_verdict idle_rule(const struct dm_lim_facts *f, const struc
      * resume as input. */
     if (f->running_for >= 0 && f->running_for - f->idle_age < idle)
         idle = f->running_for > f->idle_age ? f->running_for - f->idle_age : 0;
+    if (t->warned_at) {
+        struct dm_lim_verdict v = after_warning(idle, f, l, t, now, wake);
+        if (t->warned_at)
+            return v;
+    }
     if (f->idle_age > DM_IDLE_FRESH_MS) {
         /* Idle at most this long by now: measure once the mark may be
          * reached. */
@@ -50,20 +79,19 @@ static struct dm_lim_verdict idle_rule(const struct dm_lim_facts *f, const struc
         if (most >= idle_mark(f, l, t))
             return verdict(DM_LIM_PROBE, DM_LIM_R_IDLE, 0, l->idle);
         wake_in(wake, now, idle_mark(f, l, t) - most);
-        return verdict(DM_LIM_NONE, DM_LIM_R_NONE, 0, 0);
+        return none;
     }
     if (idle >= l->idle)
         return verdict(DM_LIM_SUSPEND, DM_LIM_R_IDLE, idle, l->idle);
-    if (idle < l->idle - l->warning)
-        t->warned_idle = false; /* input since the warning */
     int64_t mark = idle_mark(f, l, t);
     if (idle >= mark) {
-        t->warned_idle = true;
+        t->warned_at = now;
+        t->warned_idle_ms = idle;
         wake_in(wake, now, l->idle - idle);
         return verdict(DM_LIM_WARN, DM_LIM_R_IDLE, idle, l->idle);
     }
     wake_in(wake, now, mark - idle);
-    return verdict(DM_LIM_NONE, DM_LIM_R_NONE, 0, 0);
+    return none;
 }
 
 static bool running(const struct dm_lim_facts *f)
@@ -74,7 +102,6 @@ static bool running(const struct dm_lim_facts *f)
 struct dm_lim_verdict dm_lim_decide(const struct dm_lim_facts *f, const struct dm_lim *l,
                                     struct dm_lim_track *t, int64_t now, int64_t *wake)
 {
-    struct dm_lim_verdict none = verdict(DM_LIM_NONE, DM_LIM_R_NONE, 0, 0);
     if (f->status != 'R' && f->status != 'S')
         return none;
     if (t->acted_at && now - t->acted_at < DM_LIM_RETRY_MS) {

@@ -13,6 +13,7 @@
 #define DM_LIM_RETRY_MS 10000     /* between two suspends or terminates of a row */
 #define DM_IDLE_FRESH_MS 5000     /* an idle time older than this is measured again */
 #define DM_IDLE_RETRY_MS 30000    /* after a failed measurement */
+#define DM_WARN_GRACE_MS 3000     /* the warning's own window may count as input this late */
 
 /* Limits in ms; 0: off. */
 struct dm_lim {
@@ -34,7 +35,9 @@ struct dm_lim_facts {
 
 /* What the rules remember of a row. */
 struct dm_lim_track {
-    bool warned_idle, warned_life;
+    bool warned_life;
+    int64_t warned_at;           /* idle warning shown at (0: none pending) */
+    int64_t warned_idle_ms;      /* idle time then */
     int64_t acted_at;            /* last suspend or terminate started, 0: none */
 };
 

@@ -147,9 +147,8 @@ void dm_children_timeouts(int64_t now)
         struct child *c = &children[i];
         if (c->pid > 0 && !c->killed && now >= c->deadline) {
             char esc[1100];
-            dm_log(LOG_WARNING, "%s: %s did not finish within %d s, killing it",
-                   x2go_log_escape(c->sid, esc, sizeof esc), c->what,
-                   CHILD_TIMEOUT_MS / 1000);
+            dm_log(LOG_WARNING, "%s: %s did not finish in time, killing it",
+                   x2go_log_escape(c->sid, esc, sizeof esc), c->what);
             kill(-c->pid, SIGKILL); /* its own session: the whole group */
             kill(c->pid, SIGKILL);
             c->killed = true;
@@ -212,7 +211,7 @@ static void user_env(const struct dm_user *u, char env[4][600], char *envp[7],
     envp[6] = NULL;
 }
 
-static pid_t start_child(const char *sid, const char *what)
+static pid_t start_child(const char *sid, const char *what, int64_t timeout_ms)
 {
     struct child *c = child_slot();
     if (!c) {
@@ -227,16 +226,17 @@ static pid_t start_child(const char *sid, const char *what)
     if (pid > 0) {
         c->pid = pid;
         c->killed = false;
-        c->deadline = x2go_now_ms() + CHILD_TIMEOUT_MS;
+        c->deadline = x2go_now_ms() + timeout_ms;
         snprintf(c->what, sizeof c->what, "%s", what);
         snprintf(c->sid, sizeof c->sid, "%s", sid);
     }
     return pid;
 }
 
-pid_t dm_fork_as_user(const struct dm_user *u, const char *sid, const char *what, int out_fd)
+pid_t dm_fork_as_user(const struct dm_user *u, const char *sid, const char *what, int out_fd,
+                      int64_t timeout_ms)
 {
-    pid_t pid = start_child(sid, what);
+    pid_t pid = start_child(sid, what, timeout_ms ? timeout_ms : CHILD_TIMEOUT_MS);
     if (pid == 0)
         become_user(u, out_fd);
     return pid;
@@ -253,7 +253,7 @@ void dm_exec_as_user(const struct dm_user *u, char *const argv[], char *extra1, 
 pid_t dm_run_as_user(const struct dm_user *u, const char *sid, const char *what,
                      char *const *const argvs[], int n)
 {
-    pid_t pid = dm_fork_as_user(u, sid, what, -1);
+    pid_t pid = dm_fork_as_user(u, sid, what, -1, 0);
     if (pid != 0)
         return pid;
     if (n == 1)
@@ -274,7 +274,7 @@ pid_t dm_run_as_user(const struct dm_user *u, const char *sid, const char *what,
 
 pid_t dm_remove_files_as_user(const struct dm_user *u, const char *sid)
 {
-    pid_t pid = dm_fork_as_user(u, sid, "removing the session files", -1);
+    pid_t pid = dm_fork_as_user(u, sid, "removing the session files", -1, 0);
     if (pid != 0)
         return pid;
     /* The user's empty tmp dir stays: a start may be about to use it. */

@@ -23,6 +23,7 @@
 #define PROBE_TIMEOUT_S 3
 #define XMESSAGE "/usr/bin/xmessage"
 #define COOKIE_NAME "MIT-MAGIC-COOKIE-1"
+#define WARN_AFTER_S 20 /* the warning stays this long after its deadline */
 
 /* The 32 hex digits of a row's cookie as its 16 bytes. */
 static bool cookie_bytes(const char *hex, unsigned char out[16])
@@ -78,7 +79,7 @@ int dm_idle_probe(struct daemon *d, struct sess *t)
     int p[2];
     if (!dm_x_can_reach(t) || pipe2(p, O_CLOEXEC | O_NONBLOCK) < 0)
         return -1;
-    pid_t pid = dm_fork_as_user(&t->u, t->sid, "idle time probe", p[1]);
+    pid_t pid = dm_fork_as_user(&t->u, t->sid, "idle time probe", p[1], 0);
     if (pid == 0)
         probe_child(t->display, t->cookie);
     close(p[1]);
@@ -159,17 +160,20 @@ int dm_warn_show(struct sess *t, const char *text, long seconds)
 {
     if (!dm_x_can_reach(t) || access(XMESSAGE, X_OK) < 0)
         return -1;
-    pid_t pid = dm_fork_as_user(&t->u, t->sid, "xmessage warning", -1);
+    /* It stays past the suspend or the end: its window going away would
+     * count as input in the agent. */
+    long shown = seconds + WARN_AFTER_S;
+    pid_t pid = dm_fork_as_user(&t->u, t->sid, "xmessage warning", -1,
+                                (int64_t)(shown + 10) * 1000);
     if (pid != 0)
         return pid < 0 ? -1 : 0;
     int fd = cookie_file(t->display, t->cookie);
     if (fd < 0)
         _exit(2);
-    char disp[32], auth[64], timeout[16];
+    char disp[32], auth[64], timeout[24];
     snprintf(disp, sizeof disp, "DISPLAY=:%d", t->display);
     snprintf(auth, sizeof auth, "XAUTHORITY=/proc/self/fd/%d", fd);
-    /* Gone by itself before the daemon's limit on its children. */
-    snprintf(timeout, sizeof timeout, "%ld", seconds < 1 ? 1 : seconds > 25 ? 25 : seconds);
+    snprintf(timeout, sizeof timeout, "%ld", shown);
     char *argv[] = {XMESSAGE, "-center", "-timeout", timeout, "-buttons", "OK",
                     (char *)text, NULL};
     dm_exec_as_user(&t->u, argv, disp, auth);

@@ -179,7 +179,9 @@ static void test_lifetime_warning_off_or_impossible(void **s)
     assert_int_equal(act(&f, &l, &t, &wake), DM_LIM_WARN);
 }
 
-/* Idle: warn at limit - warning, suspend at the limit; edges. */
+/* Idle: warn at limit - warning; at the deadline (limit - idle then),
+ * measured again: no input since the warning (its own window may count as
+ * input up to the grace) suspends; edges. */
 static void test_idle_warn_then_suspend(void **s)
 {
     (void)s;
@@ -197,19 +199,34 @@ static void test_idle_warn_then_suspend(void **s)
     assert_int_equal(v.value, 50 * S);
     assert_int_equal(v.limit, 60 * S);
     assert_int_equal(wake, T0 + 10 * S);
-    f.idle = 55 * S; /* warned: the next mark is the limit */
-    assert_int_equal(act(&f, &l, &t, &wake), DM_LIM_NONE);
-    assert_int_equal(wake, T0 + 5 * S);
-    f.idle = 60 * S - 1;
-    assert_int_equal(act(&f, &l, &t, &wake), DM_LIM_NONE);
-    f.idle = 60 * S;
-    v = dm_lim_decide(&f, &l, &t, T0, &wake);
+    assert_int_equal(t.warned_at, T0);
+    /* before the deadline: nothing is measured or done */
+    f.idle = 0;
+    f.idle_age = 0;
+    wake = 0;
+    assert_int_equal(dm_lim_decide(&f, &l, &t, T0 + 10 * S - 1, &wake).act, DM_LIM_NONE);
+    assert_int_equal(wake, T0 + 10 * S);
+    /* at the deadline, a measurement from before it: measure again */
+    f.idle_age = 1;
+    assert_int_equal(dm_lim_decide(&f, &l, &t, T0 + 10 * S, &wake).act, DM_LIM_PROBE);
+    /* fresh: idle since the warning window (within the grace) */
+    f.idle_age = 0;
+    f.idle = 10 * S - DM_WARN_GRACE_MS;
+    v = dm_lim_decide(&f, &l, &t, T0 + 10 * S, &wake);
     assert_int_equal(v.act, DM_LIM_SUSPEND);
     assert_int_equal(v.why, DM_LIM_R_IDLE);
     assert_int_equal(v.value, 60 * S);
+    assert_int_equal(v.limit, 60 * S);
+    /* measured later still: the time since the warning counts */
+    f.idle_age = 2 * S;
+    f.idle = 12 * S - DM_WARN_GRACE_MS;
+    v = dm_lim_decide(&f, &l, &t, T0 + 14 * S, &wake);
+    assert_int_equal(v.act, DM_LIM_SUSPEND);
+    assert_int_equal(v.value, 62 * S);
 }
 
-/* Input after the warning: the next idle stretch is warned again. */
+/* Input after the warning: kept, and the next idle stretch is warned
+ * again. */
 static void test_idle_input_rearms_warning(void **s)
 {
     (void)s;
@@ -218,12 +235,15 @@ static void test_idle_input_rearms_warning(void **s)
     int64_t wake;
     struct dm_lim_facts f = running(1000 * S, 52 * S);
     assert_int_equal(act(&f, &l, &t, &wake), DM_LIM_WARN);
-    f.idle = 3 * S; /* the user moved the mouse */
-    assert_int_equal(act(&f, &l, &t, &wake), DM_LIM_NONE);
-    assert_false(t.warned_idle);
-    assert_int_equal(wake, T0 + 47 * S);
+    /* deadline T0 + 8 s: idle one ms short of "none since the warning" */
+    f.idle = 8 * S - DM_WARN_GRACE_MS - 1;
+    wake = 0;
+    assert_int_equal(dm_lim_decide(&f, &l, &t, T0 + 8 * S, &wake).act, DM_LIM_NONE);
+    assert_int_equal(t.warned_at, 0);
+    assert_int_equal(wake, T0 + 8 * S + 50 * S - f.idle);
     f.idle = 51 * S;
-    assert_int_equal(act(&f, &l, &t, &wake), DM_LIM_WARN);
+    assert_int_equal(dm_lim_decide(&f, &l, &t, T0 + 60 * S, &wake).act, DM_LIM_WARN);
+    assert_int_equal(t.warned_at, T0 + 60 * S);
 }
 
 /* Idle limit, no warning possible: straight to the limit. */
@@ -307,12 +327,13 @@ static void test_idle_counted_from_resume(void **s)
 {
     (void)s;
     struct dm_lim l = {.idle = 60 * S, .warning = 10 * S};
-    struct dm_lim_track t = {.warned_idle = true};
+    /* warned before the suspend, long ago */
+    struct dm_lim_track t = {.warned_at = T0 - 1000 * S, .warned_idle_ms = 50 * S};
     int64_t wake;
     struct dm_lim_facts f = running(5000 * S, 4000 * S);
     f.running_for = 5 * S; /* resumed 5 s ago, X idle since long before */
     assert_int_equal(act(&f, &l, &t, &wake), DM_LIM_NONE);
-    assert_false(t.warned_idle); /* counts as input */
+    assert_int_equal(t.warned_at, 0); /* counts as input */
     assert_int_equal(wake, T0 + 45 * S);
     /* measured 2 s ago, resumed 1 s before that */
     f.idle_age = 2 * S;

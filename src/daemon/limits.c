@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <unistd.h>
 
 #define BINDIR X2GO_PREFIX "/bin"
 #define MAX_GROUPS 256
@@ -99,13 +100,15 @@ static void end(struct sess *t, const struct dm_lim_verdict *v, int64_t now)
 {
     bool susp = v->act == DM_LIM_SUSPEND;
     const char *prog = susp ? BINDIR "/x2gosuspend-session" : BINDIR "/x2goterminate-session";
-    dm_lim_acted(&t->lt, now);
+    dm_lim_acted(&t->lt, now); /* a command that could not start is tried again later */
     log_verdict(t, v, susp ? "suspending" : "terminating");
-    if (dm_run_user_cmd(t, prog) > 0 || susp)
-        return;
-    /* No terminate command to run: end the agent; its exit cleans up. */
-    dm_log(LOG_WARNING, "%s: terminating agent pid %ld directly (SIGTERM)", t->esc, t->pid);
-    dm_agent_signal(t, SIGTERM);
+    if (access(prog, X_OK) == 0) {
+        dm_run_user_cmd(t, prog);
+    } else if (!susp) {
+        /* No terminate command installed: end the agent; its exit cleans up. */
+        dm_log(LOG_WARNING, "%s: terminating agent pid %ld directly (SIGTERM)", t->esc, t->pid);
+        dm_agent_signal(t, SIGTERM);
+    }
 }
 
 static struct dm_lim limits_ms(const struct daemon *d, const struct sess *t)

@@ -200,15 +200,18 @@ try:
     out["bad_status"] = {n: status(n) for n in ("susp_group_off", "untouched", "idle")}
     out["bad_alive"] = {n: alive(n) for n in ("susp_group_off", "untouched", "idle")}
 finally:
-    d.send_signal(signal.SIGTERM)
-    try:
-        out["daemon_rc"] = d.wait(10)
-    except subprocess.TimeoutExpired:
-        d.kill()
-        out["daemon_rc"] = d.wait()
+    # SIGTERM must stop it (exit 0); SIGKILL only if it does not
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        if d.poll() is None:
+            d.send_signal(sig)
+            try:
+                d.wait(10)
+            except subprocess.TimeoutExpired:
+                pass
+    out["daemon_rc"] = d.returncode
     for p in procs:
         p.kill()
-        p.wait()
+    out["leftover"] = [p.wait() for p in procs] and None
     subprocess.run(["/bin/sh", "-c", "kill $(cat /run/x2go/stored.pid)"])
     out["log"] = open("/run/tl/debug.log").read()
 out["sids"] = {n: sess[n]["sid"] for n in sess}

@@ -145,6 +145,11 @@ void dm_limits_row(struct daemon *d, struct sess *t, const struct x2go_session *
         .probing = t->idle_fd >= 0,
         .can_warn = dm_x_can_reach(t),
     };
+    if (!f.can_warn) {
+        /* No cookie or display to reach: its idle time stays unknown. */
+        f.idle = -1;
+        f.idle_age = 0;
+    }
     int64_t wake = 0;
     struct dm_lim_verdict v = dm_lim_decide(&f, &l, &t->lt, now, &wake);
     if (wake)
@@ -152,8 +157,9 @@ void dm_limits_row(struct daemon *d, struct sess *t, const struct x2go_session *
     switch (v.act) {
     case DM_LIM_PROBE:
         if (dm_idle_probe(d, t) < 0) {
-            dm_log(LOG_WARNING, "%s: cannot measure the idle time of display :%d", t->esc,
-                   t->display);
+            if (!t->idle_at || t->idle_ms >= 0)
+                dm_log(LOG_WARNING, "%s: cannot measure the idle time of display :%d",
+                       t->esc, t->display);
             t->idle_ms = -1;
             t->idle_at = now;
             dm_want_pass_at(d, now + DM_IDLE_RETRY_MS);

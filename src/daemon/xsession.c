@@ -114,9 +114,10 @@ bool dm_idle_event(struct daemon *d, int fd)
         buf[n > 0 ? n : 0] = '\0';
         buf[strcspn(buf, "\n")] = '\0';
         long v;
+        bool failed_before = t->idle_at && t->idle_ms < 0;
         t->idle_ms = x2go_parse_long(buf, 0, 0x7fffffffL, &v) == 0 ? v : -1;
         t->idle_at = x2go_now_ms();
-        if (t->idle_ms < 0)
+        if (t->idle_ms < 0 && !failed_before) /* once, not at every retry */
             dm_log(LOG_WARNING, "%s: cannot read the idle time of display :%d", t->esc,
                    t->display);
         else

@@ -13,7 +13,7 @@ the form of scenarios.py: test_<name>(env, t), listed in TESTS.
 import os
 import time
 
-from harness import T, TestFailure, check, log, tail
+from harness import T, TestFailure, check, log, tail, wait_for
 
 from scenarios import _assert_running, _start, _terminate
 
@@ -67,7 +67,8 @@ def test_time_limits(env, t):
         _assert_running(env, u0, sid0)
         # the second user's session is gone at its lifetime
         env.wait_gone(u1, sid1, timeout=T(LIFETIME_S + 60))
-        check(not env.pid_alive(u1, pid1), "agent of the ended session still alive")
+        wait_for(lambda: not env.pid_alive(u1, pid1), T(30),
+                 "agent %d of the session ended at its lifetime to exit" % pid1, interval=1)
         c1.wait_exit(T(40))
         _terminate(env, u0, sid0)
         env.wait_gone(u0, sid0, timeout=T(30))

@@ -21,22 +21,20 @@ import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+# Fresh /run and /tmp, a database directory of its own; then "$@".
+NAMESPACE = ('mount -t tmpfs -o mode=1777 tmpfs /run && mount -t tmpfs -o mode=1777 tmpfs /tmp'
+             ' && mkdir -m 0755 /run/bl && mkdir /run/bl/db'
+             ' && mount --bind /run/bl/db /var/lib/x2go && exec "$@"')
 
 INNER = r'''
 import os, pwd, signal, socket, sqlite3, subprocess, sys, time
 n, window, standin_src = int(sys.argv[1]), float(sys.argv[2]), sys.argv[3]
 def sh(*a):
     subprocess.run(a, check=True, stdout=subprocess.DEVNULL)
-sh("mount", "--make-rprivate", "/")
-for d in ("/run", "/tmp"):
-    sh("mount", "-t", "tmpfs", "-o", "mode=1777", "tmpfs", d)
-os.makedirs("/run/bl/db")
-sh("mount", "--bind", "/run/bl/db", "/var/lib/x2go")
 open("/run/bl/conf", "w").close()
 os.chmod("/run/bl/conf", 0o644)
 sh("mount", "--bind", "/run/bl/conf", "/etc/x2go/x2goserver.conf")
 sh("cc", "-O2", "-o", "/run/bl/x2goagent", standin_src)
-os.chmod("/run/bl", 0o755)
 sh("/usr/sbin/x2godbadmin", "--createdb")
 sh("/usr/lib/x2go/x2go-stored")
 users = ["x2gobl%d" % i for i in range(5)]
@@ -103,8 +101,9 @@ def main(argv):
         return 2
     n = argv[1] if len(argv) > 1 else "500"
     window = argv[2] if len(argv) > 2 else "60"
-    return subprocess.run(["unshare", "--mount", "--propagation", "private", sys.executable,
-                           "-c", INNER, n, window, os.path.join(HERE, "standin.c")]).returncode
+    return subprocess.run(["unshare", "--mount", "--propagation", "private", "/bin/sh", "-c",
+                           NAMESPACE, "sh", sys.executable, "-c", INNER, n, window,
+                           os.path.join(HERE, "standin.c")]).returncode
 
 
 if __name__ == "__main__":

@@ -72,20 +72,20 @@ while True:
         state("SUSPENDING"); state("SUSPENDED")
 '''
 
-# Runs as root inside `unshare --mount`: argv conf, bad conf, agent code,
-# users A B C. Prints one JSON object.
+# The private namespace: fresh /run and /tmp, a database directory of its
+# own; then "$@".
+NAMESPACE = ('mount -t tmpfs -o mode=1777 tmpfs /run && mount -t tmpfs -o mode=1777 tmpfs /tmp'
+             ' && mkdir -m 0755 /run/tl && mkdir /run/tl/db'
+             ' && mount --bind /run/tl/db /var/lib/x2go && exec "$@"')
+
+# Runs as root in NAMESPACE: argv conf, bad conf, agent code, users A B C.
+# Prints one JSON object.
 PRIVATE = r'''
 import json, os, pwd, re, signal, socket, sqlite3, subprocess, sys, time
 conf, bad_conf, agent_code, ua, ub, uc = sys.argv[1:7]
 out = {"errors": []}
 def sh(*a):
     subprocess.run(a, check=True, stdout=subprocess.DEVNULL)
-sh("mount", "--make-rprivate", "/")
-for d in ("/run", "/tmp"):
-    sh("mount", "-t", "tmpfs", "-o", "mode=1777", "tmpfs", d)
-os.makedirs("/run/tl/db")
-os.chmod("/run/tl", 0o755)
-sh("mount", "--bind", "/run/tl/db", "/var/lib/x2go")
 with open("/run/tl/conf", "w") as f:
     f.write(conf)
 os.chmod("/run/tl/conf", 0o644)
@@ -236,8 +236,9 @@ def result():
     """One private daemon run for all the tests of this module."""
     if not _result:
         ensure_group_users()
-        r = subprocess.run(['unshare', '--mount', '--propagation', 'private', '/usr/bin/python3',
-                            '-c', PRIVATE, CONF, BAD_CONF, AGENT, USER_A, USER_B, USER_C],
+        r = subprocess.run(['unshare', '--mount', '--propagation', 'private', '/bin/sh', '-c',
+                            NAMESPACE, 'sh', '/usr/bin/python3', '-c', PRIVATE, CONF, BAD_CONF,
+                            AGENT, USER_A, USER_B, USER_C],
                            capture_output=True, text=True, timeout=150)
         check(r.returncode == 0, 'private daemon run failed: %s' % r.stderr[-2000:])
         _result.update(json.loads(r.stdout.strip().splitlines()[-1]))

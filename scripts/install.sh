@@ -25,7 +25,7 @@ if [ $deps = 1 ]; then
     # Build dependencies (debian/control) and what the package depends on.
     apt-get install -y -q --no-install-recommends \
         build-essential debhelper dpkg-dev fakeroot meson ninja-build pkg-config \
-        libsqlite3-dev libsystemd-dev libcmocka-dev librsvg2-dev libpq-dev scdoc git \
+        libsqlite3-dev libsystemd-dev libx11-dev libxss-dev libcmocka-dev librsvg2-dev libpq-dev scdoc git \
         adduser nxagent xauth x11-utils x11-xkb-utils openssh-server openssh-sftp-server \
         sqlite3 psmisc procps iproute2 bash sshfs fuse3 \
         cups cups-client cups-x2go ghostscript sudo xdg-utils desktop-file-utils shared-mime-info

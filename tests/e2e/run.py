@@ -34,7 +34,9 @@ SUBTESTS = {
 import scenarios_apps  # noqa: E402,I100
 import scenarios_print  # noqa: E402,I100
 import scenarios_share  # noqa: E402,I100
-scenarios.TESTS += scenarios_apps.TESTS + scenarios_share.TESTS + scenarios_print.TESTS
+import scenarios_limits  # noqa: E402,I100
+scenarios.TESTS += (scenarios_apps.TESTS + scenarios_share.TESTS + scenarios_print.TESTS
+                    + scenarios_limits.TESTS)
 SUBTESTS.update(scenarios_share.SUBTESTS)
 SUBTESTS.update(scenarios_print.SUBTESTS)
 

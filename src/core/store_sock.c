@@ -172,17 +172,19 @@ static int parse_ports(const char *p, int ports[X2GO_MAX_PORTS])
 static int s_reserve(struct x2go_store *st, const struct x2go_reserve_req *r,
                      struct x2go_reservation *out)
 {
-    (void)st;
     char epoch[24], type[2] = {r->type, 0}, depth[8], dstart[8], pstart[8], np[4];
     snprintf(epoch, sizeof epoch, "%lld", r->epoch);
     snprintf(depth, sizeof depth, "%d", r->depth);
     snprintf(dstart, sizeof dstart, "%d", r->display_start);
     snprintf(pstart, sizeof pstart, "%d", r->port_start);
     snprintf(np, sizeof np, "%d", r->nports);
-    const char *args[] = {epoch, type, r->command, depth, r->xdmcp ? r->xdmcp : "-",
+    const char *args[] = {r->owner, epoch, type, r->command, depth, r->xdmcp ? r->xdmcp : "-",
                           dstart, pstart, np};
     char *res;
-    int rc = call(SP_RESERVE, args, &res);
+    /* Another owner than the caller: a shared desktop's row (the server
+     * checks that the desktop is the caller's). */
+    bool other = strcmp(r->owner, st->caller) != 0;
+    int rc = call(other ? SP_SHADOW_RESERVE : SP_RESERVE, args + !other, &res);
     if (rc != 0)
         return rc;
     memset(out, 0, sizeof *out);

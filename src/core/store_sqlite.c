@@ -157,7 +157,7 @@ static int sq_create(struct x2go_store *st, const char *sid, const char *cookie,
     sqlite3_stmt *s = x2go_sq_prep(sq(st),
         "UPDATE sessions SET status='R', last_time=" NOW ", cookie=?4, agent_pid=?5,"
         " client=?6, gr_port=?7, sound_port=?8, fs_port=?9, tekictrl_port=?10,"
-        " tekidata_port=?11 WHERE " OWNED " AND agent_pid IS NULL");
+        " tekidata_port=?11 WHERE " OWNED_OR_SHARED " AND agent_pid IS NULL");
     if (s) {
         sqlite3_bind_text(s, 4, cookie, -1, SQLITE_STATIC);
         sqlite3_bind_int64(s, 5, pid);
@@ -195,7 +195,7 @@ static int sq_remove(struct x2go_store *st, const char *sid)
 
 static int sq_abandon(struct x2go_store *st, const char *sid)
 {
-    sqlite3_stmt *s = x2go_sq_prep(sq(st), "DELETE FROM sessions WHERE " OWNED
+    sqlite3_stmt *s = x2go_sq_prep(sq(st), "DELETE FROM sessions WHERE " OWNED_OR_SHARED
                                    " AND (agent_pid IS NULL OR status='F')");
     return x2go_sq_owned_update(st, s, sid);
 }

@@ -31,6 +31,12 @@ int x2go_sq_owned_update(struct x2go_store *st, sqlite3_stmt *s, const char *sid
 /* Ownership is part of every WHERE clause: uname must be the caller, or
  * the caller is root. Identity comes from the uid, never from the id. */
 #define OWNED "session_id=?1 AND (uname=?2 OR ?3)"
+/* Also a row the caller made for the requester of the caller's shared
+ * desktop (only the desktop's user can make a row naming it after XSHAD):
+ * for completing or undoing that start. */
+#define OWNED_OR_SHARED                                                                      \
+    "session_id=?1 AND (uname=?2 OR ?3 OR instr(session_id, 'XSHAD' || ?2 || 'XSHAD') = "  \
+    "instr(session_id, '_stS') + 5)"
 void x2go_sq_bind_owner(struct x2go_store *st, sqlite3_stmt *s, const char *sid);
 
 int x2go_sq_reserve(struct x2go_store *st, const struct x2go_reserve_req *r,

@@ -2,6 +2,7 @@
  * the facts of each row, ask the rules (decide.c) and act on the answer. */
 #include "daemon.h"
 #include "log.h"
+#include "sharing.h"
 #include "store.h"
 #include "util.h"
 #include "x2go-config.h"
@@ -268,10 +269,14 @@ static void handle_row(struct daemon *d, struct sess *t, const struct x2go_sessi
                        bool is_new, bool verify, int64_t now)
 {
     t->display = r->display;
-    if (is_new || strcmp(t->u.name, r->uname) != 0)
-        t->user_ok = dm_user_lookup(r->uname, &t->u) == 0;
+    /* A shared desktop's row is the viewer's; its agent and files are the
+     * desktop owner's, and so is what the daemon does for it. */
+    char ab[X2GO_USER_MAX + 1];
+    const char *who = x2go_agent_user(r->sid, r->uname, ab, sizeof ab);
+    if (is_new || strcmp(t->u.name, who) != 0)
+        t->user_ok = dm_user_lookup(who, &t->u) == 0;
     if (!t->user_ok)
-        snprintf(t->u.name, sizeof t->u.name, "%s", r->uname);
+        snprintf(t->u.name, sizeof t->u.name, "%s", who);
     struct dm_row row = {
         .status = r->status,
         .reservation = r->agent_pid == X2GO_NULL_INT,

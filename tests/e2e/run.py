@@ -33,7 +33,8 @@ SUBTESTS = {
 }
 import scenarios_apps  # noqa: E402,I100
 import scenarios_share  # noqa: E402,I100
-scenarios.TESTS += scenarios_apps.TESTS + scenarios_share.TESTS
+import scenarios_shadow  # noqa: E402,I100
+scenarios.TESTS += scenarios_apps.TESTS + scenarios_share.TESTS + scenarios_shadow.TESTS
 SUBTESTS.update(scenarios_share.SUBTESTS)
 
 

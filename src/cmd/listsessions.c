@@ -4,6 +4,7 @@
 #include "cmd.h"
 #include "proc.h"
 #include "sessctl.h"
+#include "sharing.h"
 #include "store.h"
 #include "util.h"
 #include "validate.h"
@@ -27,11 +28,15 @@ static char reconcile(struct x2go_store *st, struct x2go_session *s, const char 
 {
     if (strcmp(s->server, host) != 0 || s->status == 'F')
         return s->status;
-    uid_t uid = m == USER_LIST || m == SHADOW_LIST ? getuid() : uid_of(s->uname);
+    /* A shared desktop's agent runs as the desktop's owner (spec 2.1.8). */
+    char ab[X2GO_USER_MAX + 1];
+    const char *who = x2go_agent_user(s->sid, s->uname, ab, sizeof ab);
+    bool mine = (m == USER_LIST || m == SHADOW_LIST) && !strcmp(who, s->uname);
+    uid_t uid = mine ? getuid() : uid_of(who);
     if (uid == (uid_t)-1)
         return s->status;
     bool alive = x2go_agent_alive((pid_t)s->agent_pid, s->sid, uid);
-    char want = x2go_reconcile(s->status, alive, x2go_agent_state_read(s->uname, uid, s->sid));
+    char want = x2go_reconcile(s->status, alive, x2go_agent_state_read(who, uid, s->sid));
     /* The root list only ever moves R to S (spec 1.4 rule 3); marking dead
      * agents F is the clean-up daemon's job there. */
     if (m == ROOT_LIST && !(s->status == 'R' && want == 'S'))

@@ -250,6 +250,9 @@ def test_shadow_other_accepted(env, t):
         check(_shadow_agents(env.uids[owner]), "no shadow agent of %s" % owner)
         check(not _shadow_agents(env.uids[viewer]), "a shadow agent runs as the viewer")
         _end(env, c)
+        t0 = time.monotonic()
+        wait_for(lambda: not _shadow_agents(env.uids[owner]), T(60), "the owner's shadow agent to end")
+        t.note("shared desktop: the agent ended %.0fs after the viewer left" % (time.monotonic() - t0))
     finally:
         for pid in _shadow_agents(env.uids[owner]):
             os.kill(pid, 15)

@@ -28,14 +28,16 @@ static char reconcile(struct x2go_store *st, struct x2go_session *s, const char 
 {
     if (strcmp(s->server, host) != 0 || s->status == 'F')
         return s->status;
-    /* A shared desktop's agent runs as the desktop's owner (spec 2.1.8). */
+    /* A shared desktop's agent runs as the desktop's owner: the viewer
+     * cannot check it, only read its state (spec 2.1.8: the R->S rule). */
     char ab[X2GO_USER_MAX + 1];
     const char *who = x2go_agent_user(s->sid, s->uname, ab, sizeof ab);
-    bool mine = (m == USER_LIST || m == SHADOW_LIST) && !strcmp(who, s->uname);
-    uid_t uid = mine ? getuid() : uid_of(who);
+    bool shared = strcmp(who, s->uname) != 0;
+    uid_t uid = m == ROOT_LIST || shared ? uid_of(who) : getuid();
     if (uid == (uid_t)-1)
         return s->status;
-    bool alive = x2go_agent_alive((pid_t)s->agent_pid, s->sid, uid);
+    bool alive = (shared && m != ROOT_LIST) ||
+                 x2go_agent_alive((pid_t)s->agent_pid, s->sid, uid);
     char want = x2go_reconcile(s->status, alive, x2go_agent_state_read(who, uid, s->sid));
     /* The root list only ever moves R to S (spec 1.4 rule 3); marking dead
      * agents F is the clean-up daemon's job there. */

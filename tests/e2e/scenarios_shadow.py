@@ -16,7 +16,7 @@ import shutil
 import subprocess
 import time
 
-from harness import T, TestFailure, check, display_free, log, run, stop_group, tail, wait_for
+from harness import T, TestFailure, check, display_free, pids_of_uid, run, stop_group, tail, wait_for
 from scenarios import _magick
 
 APPLET = "/usr/bin/x2godesktopsharing"
@@ -92,6 +92,28 @@ class Desktop:
         wid = wait_for(window, T(60), "the applet's question about %s on :%d" % (requester, self.disp), interval=1)
         self.run(["xdotool", "windowfocus", "--sync", wid, "key", key], "xdotool key " + key)
 
+    def typed_into(self, env):
+        """Keys typed on the client's display: do they reach this desktop?
+        An xev window over the desktop (it has the focus: no window manager,
+        focus follows the pointer) reports each KeyPress it gets."""
+        path = os.path.join(env.results, "xev-%s-%d.log" % (self.user, len(self.procs)))
+        fh = open(path, "w")
+        xev = self._as_user(["xev", "-geometry", "640x480+0+0", "-event", "keyboard"], stdout=fh,
+                            stderr=subprocess.DEVNULL)
+        fh.close()
+        self.procs.append(xev)
+        try:
+            time.sleep(T(3))
+            cenv = {"DISPLAY": ":%d" % env.display, "PATH": "/usr/bin:/bin"}
+            for k in ("mousemove 300 300", "key q", "key w", "key e"):
+                run(["xdotool"] + k.split(), 30, env=cenv)
+                time.sleep(0.5)
+            time.sleep(T(3))
+        finally:
+            stop_group(xev, grace=1)
+        with open(path, errors="replace") as fh:
+            return fh.read().count("KeyPress")
+
     def stop(self):
         for p in reversed(self.procs):
             stop_group(p, grace=2)
@@ -158,20 +180,16 @@ def _end(env, c, owner_uid=None):
 
 
 def _shadow_agents(uid):
-    """Pids of shadow agents (x2goagent ... -S) running as uid."""
+    """Pids of shadow agents (x2goagent ... -shadow) running as uid."""
     out = []
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
+    for pid in pids_of_uid(uid):
         try:
-            if os.stat("/proc/" + d).st_uid != uid:
-                continue
-            with open("/proc/%s/cmdline" % d, "rb") as fh:
+            with open("/proc/%d/cmdline" % pid, "rb") as fh:
                 argv = fh.read().split(b"\0")
         except OSError:
             continue
         if b"-shadow" in argv and any(a.startswith(b"X2GO-") for a in argv):
-            out.append(int(d))
+            out.append(pid)
     return out
 
 
@@ -192,6 +210,8 @@ def test_shadow_own_desktop(env, t):
               "shadow session id: %r" % (sid and sid.group(1)))
         n = _sees_desktop(env, d, "own")
         t.note("own desktop: %d magenta pixels on the client" % n)
+        keys = d.typed_into(env)
+        check(keys >= 3, "full access: %d of 3 keys typed on the client reached the desktop" % keys)
         _end(env, c)
         uid = env.uids[user]
         wait_for(lambda: not _shadow_agents(uid), T(30), "the shadow agent to end")
@@ -245,6 +265,8 @@ def test_shadow_other_accepted(env, t):
               "shadow session id %r" % sid)
         n = _sees_desktop(env, d, "accepted")
         t.note("shared desktop: %d magenta pixels on the client" % n)
+        keys = d.typed_into(env)
+        check(keys == 0, "view only: %d keys typed by the viewer reached the desktop" % keys)
         r = env.ssh(viewer, "x2golistshadowsessions", check_rc=True)
         check(sid in r.stdout, "x2golistshadowsessions of %s lacks %s: %r" % (viewer, sid, r.stdout))
         check(_shadow_agents(env.uids[owner]), "no shadow agent of %s" % owner)

@@ -53,6 +53,8 @@ class Desktop:
         return out.decode(errors="replace")
 
     def start(self):
+        for tool in (APPLET, "/usr/bin/xdotool", "/usr/bin/xev", "/usr/bin/xsetroot"):
+            check(os.path.exists(tool), "missing %s (.ci/run installs it)" % tool)
         self.run(["xauth", "add", ":%d" % self.disp, "MIT-MAGIC-COOKIE-1", secrets.token_hex(16)],
                  "xauth add")
         xa = os.path.join(self.pw.pw_dir, ".Xauthority")

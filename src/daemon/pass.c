@@ -8,10 +8,12 @@
 #include "x2go-config.h"
 
 #include <errno.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
@@ -272,15 +274,30 @@ static bool act(struct daemon *d, struct sess *t, enum dm_action a, int64_t now)
     }
 }
 
+/* A shared desktop's row is the viewer's; its agent and files are the
+ * desktop owner's, and so is what the daemon does for it. Unless the
+ * agent runs as the row's own user (a row written by other tools). */
+static const char *agent_user(const struct x2go_session *r)
+{
+    static char ab[X2GO_USER_MAX + 1];
+    const char *who = x2go_agent_user(r->sid, r->uname, ab, sizeof ab);
+    char proc[32];
+    struct stat st;
+    struct passwd *pw;
+    if (who == r->uname || r->agent_pid == X2GO_NULL_INT)
+        return who;
+    snprintf(proc, sizeof proc, "/proc/%lld", (long long)r->agent_pid);
+    if (stat(proc, &st) == 0 && (pw = getpwnam(r->uname)) && st.st_uid == pw->pw_uid)
+        return r->uname;
+    return who;
+}
+
 static void handle_row(struct daemon *d, struct sess *t, const struct x2go_session *r,
                        bool is_new, bool verify, int64_t now)
 {
     t->display = r->display;
     snprintf(t->cookie, sizeof t->cookie, "%s", r->cookie);
-    /* A shared desktop's row is the viewer's; its agent and files are the
-     * desktop owner's, and so is what the daemon does for it. */
-    char ab[X2GO_USER_MAX + 1];
-    const char *who = x2go_agent_user(r->sid, r->uname, ab, sizeof ab);
+    const char *who = agent_user(r);
     if (is_new || strcmp(t->u.name, who) != 0)
         t->user_ok = dm_user_lookup(who, &t->u) == 0;
     if (!t->user_ok)

@@ -1,0 +1,79 @@
+#!/usr/bin/python3
+"""Session start, suspend and terminate on PostgreSQL, and 100 concurrent
+starts over 3 host names, ours and the reference side by side on one
+private PostgreSQL 15 (same database, same user). Run as root after
+installing ours (the commands under /usr/bin), with bench/refenv.sh set up:
+  unshare -m python3 bench/pg_ops.py [K] [N]"""
+import os
+import shutil
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, '..', 'tests', 'farm'))
+import pglib  # noqa: E402
+
+USER = pglib.USERS[0]
+HOSTS = 'x2gobenchh1,x2gobenchh2,x2gobenchh3'
+
+
+def side(prefix, conf, args):
+    p = subprocess.run(prefix + [os.path.join(HERE, 'pg_ops_timer.py')] + conf + args,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    out = p.stdout.decode().split()
+    if p.returncode or len(out) != 4:
+        print('failed: %s' % p.stderr.decode()[-300:], file=sys.stderr)
+        return None
+    return out
+
+
+def clean(c):
+    subprocess.run(['pkill', '-KILL', '-u', USER], stderr=subprocess.DEVNULL)
+    c.admin('DELETE FROM used_ports; DELETE FROM mounts; DELETE FROM sessions')
+
+
+def main():
+    k = int(sys.argv[1]) if len(sys.argv) > 1 else 10
+    n = int(sys.argv[2]) if len(sys.argv) > 2 else 100
+    pglib.ensure_users()
+    c = pglib.Cluster(int(os.environ.get('X2GO_FARM_PGPORT', 58000 + os.getpid() % 1000)))
+    try:
+        conf = pglib.private_sqldir(c)
+        pglib.write_sql_conf(c, host='127.0.0.1')
+        pglib.use_commands('/usr/lib/x2go/x2go-cmd', '/usr/sbin/x2gocleansessions')
+        pglib.prepare_db()
+        ref = ([os.path.join(HERE, 'refenv.sh'), 'run', '/usr/bin/python3'], ['--conf', conf])
+        ours = ([], [])
+        res = {}
+        for name, (prefix, cf) in (('ours', ours), ('reference', ref)):
+            clean(c)
+            res[name, 'cycle'] = side(prefix, cf, ['cycle', USER, str(k)])
+            clean(c)
+            res[name, 'burst'] = side(prefix, cf, ['burst', USER, str(n), HOSTS])
+            clean(c)
+        print('| operation (median ms) | ours | reference | reference / ours |')
+        print('|---|---|---|---|')
+        for i, op in enumerate(('start', 'suspend', 'terminate')):
+            o, r = res['ours', 'cycle'], res['reference', 'cycle']
+            o, r = (float(o[i]) if o else None), (float(r[i]) if r else None)
+            print('| %s | %s | %s | %s |' % (op, '%.1f' % o if o else 'failed',
+                                             '%.1f' % r if r else 'failed',
+                                             '%.1fx' % (r / o) if o and r else '-'))
+        print('\nfailed cycle steps: ours %s, reference %s\n' % (
+            (res['ours', 'cycle'] or ['-'] * 4)[3], (res['reference', 'cycle'] or ['-'] * 4)[3]))
+        print('| %d concurrent starts over 3 hosts | wall ms | failures | duplicate displays'
+              ' (per host) | duplicate ports (per host) |' % n)
+        print('|---|---|---|---|---|')
+        for name in ('ours', 'reference'):
+            b = res[name, 'burst'] or ['failed'] * 4
+            print('| %s | %s |' % (name, ' | '.join(b)))
+    finally:
+        clean(c)
+        c.destroy()
+        subprocess.run(['umount', '-l', pglib.SQLDIR], stderr=subprocess.DEVNULL)
+        for p in pglib.scratch:
+            shutil.rmtree(p) if os.path.isdir(p) else os.unlink(p)
+
+
+if __name__ == '__main__':
+    main()

@@ -36,6 +36,8 @@ int x2go_store_sqlite_create(const char *path)
     int rc = x2go_sq_exec(db, "PRAGMA journal_mode=WAL");
     if (rc == 0)
         rc = x2go_sq_begin(db) == 0 ? x2go_sq_finish(db, x2go_sq_exec(db, schema)) : -1;
+    if (rc == 0)
+        x2go_sq_ballast_lay(db);
     sqlite3_close(db);
     return rc;
 }
@@ -58,6 +60,8 @@ int x2go_store_sqlite_update(const char *path, const char *added[], size_t max)
         if (rc == 0 && n < max)
             added[n++] = cols[i];
     }
+    if (rc == 0)
+        x2go_sq_ballast_lay(db);
     sqlite3_close(db);
     return rc < 0 ? -1 : (int)n;
 }

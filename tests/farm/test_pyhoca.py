@@ -53,7 +53,7 @@ def t_pyhoca_on_each_host(ctx):
         # a listing failure.
         servers = {l.split('|')[3] for l in r.lines() if l.split('|')[4] in 'RS'}
         if not want <= servers:
-            logs = {x: open(os.path.join(scratch, 'pyhoca-%s.log' % x)).read()[-600:]
+            logs = {x: open(os.path.join(keys.dir, 'pyhoca-%s.log' % x)).read()[-600:]
                     for x in HOSTS}
             check(False, '%s lists %s with --all-servers; lines %r; logs %r'
                   % (h, sorted(servers), r.lines(), logs))

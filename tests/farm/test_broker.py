@@ -133,7 +133,6 @@ def wait_rows(ctx, user, cond, secs, what, proc=None):
 
 def t_broker_places_on_least_loaded(ctx):
     need_broker()
-    c = ctx['cluster']
     keys = ctx['keys'] = sshlib.Keys()
     ctx['procs'] = []
     for u in (A, B, C):

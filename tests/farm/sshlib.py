@@ -88,10 +88,11 @@ def start_xvfb():
 
 
 def stop(procs):
-    """Stop what a test started, clients by process group (they fork)."""
+    """Stop what a test started; what leads its own process group (clients,
+    the broker: they fork) with all of the group."""
     for p in reversed(procs):
         try:
-            os.killpg(p.pid, 9) if p.args[0] == PYHOCA else p.kill()
+            os.killpg(p.pid, 9) if os.getpgid(p.pid) == p.pid else p.kill()
         except (ProcessLookupError, PermissionError):
             pass
         p.wait()

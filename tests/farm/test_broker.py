@@ -249,7 +249,6 @@ def cleanup(ctx):
     sshlib.stop(ctx.get('procs', []))
     for u in (A, B, C):
         subprocess.run(['pkill', '-KILL', '-u', u], stderr=subprocess.DEVNULL)
-    subprocess.run(['pkill', '-KILL', '-u', BUSER], stderr=subprocess.DEVNULL)
     for h in HOSTS:
         if h in hosts:
             hosts[h].destroy()

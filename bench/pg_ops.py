@@ -3,7 +3,11 @@
 starts over 3 host names, ours and the reference side by side on one
 private PostgreSQL 15 (same database, same user). Run as root after
 installing ours (the commands under /usr/bin), with bench/refenv.sh set up:
-  unshare -m python3 bench/pg_ops.py [K] [N]"""
+  unshare -m python3 bench/pg_ops.py [K] [N] [NREF]
+K cycles of start, suspend, terminate each; N concurrent starts by ours,
+NREF by the reference (and by ours again, for the ratio): the reference's
+starts retry on every display or port taken meanwhile, so its bursts grow
+long on a small machine."""
 import os
 import shutil
 import subprocess
@@ -35,6 +39,7 @@ def clean(c):
 def main():
     k = int(sys.argv[1]) if len(sys.argv) > 1 else 10
     n = int(sys.argv[2]) if len(sys.argv) > 2 else 100
+    nref = int(sys.argv[3]) if len(sys.argv) > 3 else n  # the reference's burst
     pglib.ensure_users()
     c = pglib.Cluster(int(os.environ.get('X2GO_FARM_PGPORT', 58000 + os.getpid() % 1000)))
     try:
@@ -44,29 +49,27 @@ def main():
         pglib.prepare_db()
         ref = ([os.path.join(HERE, 'refenv.sh'), 'run', '/usr/bin/python3'], ['--conf', conf])
         ours = ([], [])
-        res = {}
+        cyc = {}
         for name, (prefix, cf) in (('ours', ours), ('reference', ref)):
             clean(c)
-            res[name, 'cycle'] = side(prefix, cf, ['cycle', USER, str(k)])
-            clean(c)
-            res[name, 'burst'] = side(prefix, cf, ['burst', USER, str(n), HOSTS])
-            clean(c)
-        print('| operation (median ms) | ours | reference | reference / ours |')
+            cyc[name] = side(prefix, cf, ['cycle', USER, str(k)])
+        print('| operation (median of %d, ms) | ours | reference | reference / ours |' % k)
         print('|---|---|---|---|')
         for i, op in enumerate(('start', 'suspend', 'terminate')):
-            o, r = res['ours', 'cycle'], res['reference', 'cycle']
-            o, r = (float(o[i]) if o else None), (float(r[i]) if r else None)
+            o, r = [float(cyc[x][i]) if cyc[x] else None for x in ('ours', 'reference')]
             print('| %s | %s | %s | %s |' % (op, '%.1f' % o if o else 'failed',
                                              '%.1f' % r if r else 'failed',
                                              '%.1fx' % (r / o) if o and r else '-'))
-        print('\nfailed cycle steps: ours %s, reference %s\n' % (
-            (res['ours', 'cycle'] or ['-'] * 4)[3], (res['reference', 'cycle'] or ['-'] * 4)[3]))
-        print('| %d concurrent starts over 3 hosts | wall ms | failures | duplicate displays'
-              ' (per host) | duplicate ports (per host) |' % n)
-        print('|---|---|---|---|---|')
-        for name in ('ours', 'reference'):
-            b = res[name, 'burst'] or ['failed'] * 4
-            print('| %s | %s |' % (name, ' | '.join(b)))
+        print('\nfailed cycle steps: ours %s, reference %s\n' % tuple(
+            (cyc[x] or ['-'] * 4)[3] for x in ('ours', 'reference')))
+        print('| concurrent starts over 3 hosts | wall ms | failures | duplicate displays'
+              ' (per host) | duplicate ports (per host) |')
+        print('|---|---|---|---|---|', flush=True)
+        for name, (prefix, cf), m in (('ours', ours, n), ('reference', ref, nref),
+                                      ('ours', ours, nref)):
+            clean(c)
+            b = side(prefix, cf, ['burst', USER, str(m), HOSTS]) or ['failed'] * 4
+            print('| %s, %d | %s |' % (name, m, ' | '.join(b)), flush=True)
     finally:
         clean(c)
         c.destroy()

@@ -68,6 +68,10 @@ PGconn *x2go_pg_connect(const struct x2go_pg_conf *c, const char *db, const char
  * result (tuples or command ok), or NULL with the error set naming what. */
 PGresult *x2go_pg_run(PGconn *pg, const char *what, const char *sql, int n,
                       const char *const *params);
+/* From now on, a statement failing on a missing table or column (a
+ * database of another schema) says so, naming where (the database, its
+ * host and port): the session store's connections need no probe query. */
+void x2go_pg_expect_schema(const char *where);
 /* SQLSTATE of the last failed statement ("" if none was given). */
 const char *x2go_pg_last_state(void);
 /* As x2go_pg_run for commands: affected rows, or -1. */

@@ -6,7 +6,6 @@ Run as root: unshare -m python3 bench/pg_bench.py [K]  (the reference runs
 through bench/refenv.sh, which must be set up). Ours: the installed
 commands, or X2GO_FARM_BUILD=<meson build dir>."""
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -73,10 +72,7 @@ def main():
             ratio = '%.0fx' % (r[0] / o[0]) if o and r else '-'
             print('| %d | %d | %s | %s | %s |' % (total, own, fmt(o), fmt(r), ratio), flush=True)
     finally:
-        c.destroy()
-        subprocess.run(['umount', '-l', pglib.SQLDIR], stderr=subprocess.DEVNULL)
-        for p in pglib.scratch:
-            shutil.rmtree(p) if os.path.isdir(p) else os.unlink(p)
+        pglib.bench_teardown(c)
 
 
 if __name__ == '__main__':

@@ -9,7 +9,6 @@ NREF by the reference (and by ours again, for the ratio): the reference's
 starts retry on every display or port taken meanwhile, so its bursts grow
 long on a small machine."""
 import os
-import shutil
 import subprocess
 import sys
 
@@ -72,10 +71,7 @@ def main():
             print('| %s, %d | %s |' % (name, m, ' | '.join(b)), flush=True)
     finally:
         clean(c)
-        c.destroy()
-        subprocess.run(['umount', '-l', pglib.SQLDIR], stderr=subprocess.DEVNULL)
-        for p in pglib.scratch:
-            shutil.rmtree(p) if os.path.isdir(p) else os.unlink(p)
+        pglib.bench_teardown(c)
 
 
 if __name__ == '__main__':

@@ -281,6 +281,15 @@ def write_sql_conf(cluster, host=DBHOST, port=None, backend='postgres'):
                 % (backend, host, port or cluster.port))
 
 
+def bench_teardown(cluster):
+    """The end of a benchmark: the cluster, the configuration mount, the
+    scratch files."""
+    cluster.destroy()
+    subprocess.run(['umount', '-l', SQLDIR], stderr=subprocess.DEVNULL)
+    for p in scratch:
+        shutil.rmtree(p) if os.path.isdir(p) else os.unlink(p)
+
+
 def private_sqldir(cluster):
     """Bind a scratch directory over /etc/x2go/x2gosql (mount namespace of
     run.sh only) holding the admin password of the test cluster."""

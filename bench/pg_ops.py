@@ -17,21 +17,22 @@ sys.path.insert(0, os.path.join(HERE, '..', 'tests', 'farm'))
 import pglib  # noqa: E402
 
 USER = pglib.USERS[0]
-HOSTS = 'x2gobenchh1,x2gobenchh2,x2gobenchh3'
+HOSTS = 'x2gofarmh1,x2gofarmh2,x2gofarmh3'  # resolvable: pglib.private_hosts()
 
 
 def side(prefix, conf, args):
     p = subprocess.run(prefix + [os.path.join(HERE, 'pg_ops_timer.py')] + conf + args,
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     out = p.stdout.decode().split()
-    if p.returncode or len(out) != 4:
-        print('failed: %s' % p.stderr.decode()[-300:], file=sys.stderr)
-        return None
-    return out
+    if p.returncode or len(out) != 4 or p.stderr:
+        print('%s: %s' % ('failed' if len(out) != 4 else 'errors', p.stderr.decode()[-300:]),
+              file=sys.stderr)
+    return out if len(out) == 4 and not p.returncode else None
 
 
 def clean(c):
-    subprocess.run(['pkill', '-KILL', '-u', USER], stderr=subprocess.DEVNULL)
+    for u in pglib.USERS:
+        subprocess.run(['pkill', '-KILL', '-u', u], stderr=subprocess.DEVNULL)
     c.admin('DELETE FROM used_ports; DELETE FROM mounts; DELETE FROM sessions')
 
 
@@ -44,6 +45,7 @@ def main():
     try:
         conf = pglib.private_sqldir(c)
         pglib.write_sql_conf(c, host='127.0.0.1')
+        pglib.private_hosts()  # xauth resolves the host names
         pglib.use_commands('/usr/lib/x2go/x2go-cmd', '/usr/sbin/x2gocleansessions')
         pglib.prepare_db()
         ref = ([os.path.join(HERE, 'refenv.sh'), 'run', '/usr/bin/python3'], ['--conf', conf])
@@ -67,7 +69,9 @@ def main():
         for name, (prefix, cf), m in (('ours', ours, n), ('reference', ref, nref),
                                       ('ours', ours, nref)):
             clean(c)
-            b = side(prefix, cf, ['burst', USER, str(m), HOSTS]) or ['failed'] * 4
+            # four users: ours allows 32 sessions per user by default
+            b = side(prefix, cf, ['burst', ','.join(pglib.USERS), str(m), HOSTS]) or \
+                ['failed'] * 4
             print('| %s, %d | %s |' % (name, m, ' | '.join(b)), flush=True)
     finally:
         clean(c)

@@ -2,7 +2,8 @@
 """Time session operations as a user on PostgreSQL (run as root, inside the
 namespace of the server under test):
   pg_ops_timer.py [--conf SRC] cycle USER K        start, suspend, terminate K times
-  pg_ops_timer.py [--conf SRC] burst USER N H1,H2..  N concurrent starts over hosts
+  pg_ops_timer.py [--conf SRC] burst U1,U2.. N H1,H2..  N concurrent starts over
+                                                    users and hosts
 With --conf, SRC (an x2gosql directory) is copied over /etc/x2go/x2gosql
 first. cycle prints "start suspend terminate failures" (medians, ms);
 burst prints "wall_ms failures duplicate_displays duplicate_ports"."""
@@ -41,8 +42,9 @@ def as_user(pw, argv, host=None):
     else:
         kw = {'user': pw.pw_uid, 'group': pw.pw_gid, 'extra_groups': []}
     t = time.perf_counter()
-    p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env(pw),
-                       **kw)
+    p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env(pw), **kw)
+    if p.returncode:
+        sys.stderr.write(p.stderr.decode(errors='replace')[-300:])
     return (time.perf_counter() - t) * 1000, p.returncode, p.stdout.decode().split('\n')
 
 
@@ -72,13 +74,14 @@ def cycle(pw, k):
                    for op in ('start', 'suspend', 'terminate')), fails)
 
 
-def burst(pw, n, hosts):
-    jobs = [hosts[i % len(hosts)] for i in range(n)]
+def burst(pws, n, hosts):
+    jobs = [(pws[i % len(pws)], hosts[i % len(hosts)]) for i in range(n)]
     t = time.perf_counter()
     with ThreadPoolExecutor(max_workers=n) as ex:
-        res = list(ex.map(lambda h: as_user(pw, ['/usr/bin/x2gostartagent'] + ARGS, h), jobs))
+        res = list(ex.map(lambda j: as_user(j[0], ['/usr/bin/x2gostartagent'] + ARGS, j[1]),
+                          jobs))
     wall = (time.perf_counter() - t) * 1000
-    good = [(h, out) for h, (_, rc, out) in zip(jobs, res) if rc == 0 and sid_of(out)]
+    good = [(h, out) for (_, h), (_, rc, out) in zip(jobs, res) if rc == 0 and sid_of(out)]
     disp = collections.Counter((h, out[0]) for h, out in good)
     ports = collections.Counter((h, p) for h, out in good for p in out[4:7] if p)
     print('%.0f %d %d %d' % (wall, n - len(good), sum(v - 1 for v in disp.values()),
@@ -90,11 +93,11 @@ def main():
     if args[0] == '--conf':
         copy_conf(args[1])
         args = args[2:]
-    pw = pwd.getpwnam(args[1])
+    pws = [pwd.getpwnam(u) for u in args[1].split(',')]
     if args[0] == 'cycle':
-        cycle(pw, int(args[2]))
+        cycle(pws[0], int(args[2]))
     else:
-        burst(pw, int(args[2]), args[3].split(','))
+        burst(pws, int(args[2]), args[3].split(','))
 
 
 if __name__ == '__main__':

@@ -285,7 +285,7 @@ def bench_teardown(cluster):
     """The end of a benchmark: the cluster, the configuration mount, the
     scratch files."""
     cluster.destroy()
-    subprocess.run(['umount', '-l', SQLDIR], stderr=subprocess.DEVNULL)
+    subprocess.run(['umount', '-l', SQLDIR, '/etc/hosts'], stderr=subprocess.DEVNULL)
     for p in scratch:
         shutil.rmtree(p) if os.path.isdir(p) else os.unlink(p)
 

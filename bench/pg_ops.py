@@ -9,8 +9,10 @@ NREF by the reference (and by ours again, for the ratio): the reference's
 starts retry on every display or port taken meanwhile, so its bursts grow
 long on a small machine."""
 import os
+import shutil
 import subprocess
 import sys
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, '..', 'tests', 'farm'))
@@ -31,9 +33,22 @@ def side(prefix, conf, args):
 
 
 def clean(c):
-    for u in pglib.USERS:
-        subprocess.run(['pkill', '-KILL', '-u', u], stderr=subprocess.DEVNULL)
+    """No process, row or session directory of the users left: the next
+    side starts from nothing (a late start would count against the limit)."""
+    for _ in range(20):
+        for u in pglib.USERS:
+            subprocess.run(['pkill', '-KILL', '-u', u], stderr=subprocess.DEVNULL)
+        if subprocess.run(['pgrep', '-u', ','.join(pglib.USERS)],
+                          stdout=subprocess.DEVNULL).returncode:
+            break
+        time.sleep(0.5)
     c.admin('DELETE FROM used_ports; DELETE FROM mounts; DELETE FROM sessions')
+    for u in pglib.USERS:
+        d = os.path.join(pglib.home(u), '.x2go')
+        for name in os.listdir(d) if os.path.isdir(d) else []:
+            if name.startswith('C-'):
+                p = os.path.join(d, name)
+                os.unlink(p) if os.path.islink(p) else shutil.rmtree(p, ignore_errors=True)
 
 
 def main():

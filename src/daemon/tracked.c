@@ -229,7 +229,7 @@ void dm_store_drop(struct daemon *d, const char *why)
     int64_t delay = 0;
     if (why) {
         if (d->store_fails++ == 0)
-            dm_log(LOG_WARNING, "session database: %s; reconnecting with backoff", why);
+            dm_log(LOG_WARNING, "%s; reconnecting with backoff", why); /* why names the database */
         uint32_t rnd = 0;
         if (getrandom(&rnd, sizeof rnd, GRND_NONBLOCK) != (ssize_t)sizeof rnd)
             rnd = (uint32_t)x2go_now_ms(); /* jitter only; no need to wait for entropy */

@@ -79,15 +79,17 @@ def main():
         print('\nfailed cycle steps: ours %s, reference %s\n' % tuple(
             (cyc[x] or ['-'] * 4)[3] for x in ('ours', 'reference')))
         print('| concurrent starts over 3 hosts | wall ms | failures | duplicate displays'
-              ' (per host) | duplicate ports (per host) |')
-        print('|---|---|---|---|---|', flush=True)
-        for name, (prefix, cf), m in (('ours', ours, n), ('reference', ref, nref),
-                                      ('ours', ours, nref)):
+              ' (per host) | duplicate ports (per host) | rows of failed starts left |')
+        print('|---|---|---|---|---|---|', flush=True)
+        for name, (prefix, cf), m in (('ours', ours, n), ('ours', ours, nref),
+                                      ('reference', ref, nref)):
             clean(c)
             # four users: ours allows 32 sessions per user by default
-            b = side(prefix, cf, ['burst', ','.join(pglib.USERS), str(m), HOSTS]) or \
-                ['failed'] * 4
-            print('| %s, %d | %s |' % (name, m, ' | '.join(b)), flush=True)
+            b = side(prefix, cf, ['burst', ','.join(pglib.USERS), str(m), HOSTS])
+            rows = int(c.admin('SELECT count(*) FROM sessions'))
+            left = '%d' % (rows - (m - int(b[1]))) if b else '-'
+            print('| %s, %d | %s | %s |' % (name, m, ' | '.join(b or ['failed'] * 4), left),
+                  flush=True)
     finally:
         clean(c)
         pglib.bench_teardown(c)

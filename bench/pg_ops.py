@@ -42,7 +42,7 @@ def clean(c):
                           stdout=subprocess.DEVNULL).returncode:
             break
         time.sleep(0.5)
-    c.admin('DELETE FROM used_ports; DELETE FROM mounts; DELETE FROM sessions')
+    c.admin(pglib.EMPTY)
     for u in pglib.USERS:
         d = os.path.join(pglib.home(u), '.x2go')
         for name in os.listdir(d) if os.path.isdir(d) else []:

@@ -17,6 +17,9 @@ START_ARGS = ['800x600', 'adsl', '16m-jpeg-9', 'unix-kde-depth_24', 'null',
               'auto', '1', 'R', 'xterm', 'both']
 START_ENV = {'X2GO_XINERAMA': 'false', 'SSH_CLIENT': '127.0.0.1 4000 22'}
 USERS = ['x2gopga', 'x2gopgb', 'x2gopgc', 'x2gopgd']
+# Empties the session tables. Not DELETE: the reference's rules turn a
+# delete of another role's rows into nothing, for the superuser too.
+EMPTY = 'TRUNCATE mounts, used_ports, sessions'
 GROUP = 'x2gopggrp'
 
 

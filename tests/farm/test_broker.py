@@ -15,8 +15,8 @@ import urllib.parse
 import urllib.request
 
 import sshlib
-from pglib import (DBHOST, ENV, START_ARGS, START_ENV, USERS, Host, check, cmd, hosts, ok,
-                   run, scratch)
+from pglib import (DBHOST, EMPTY, ENV, START_ARGS, START_ENV, USERS, Host, check, cmd, hosts,
+                   ok, run, scratch)
 
 A, B, C = USERS[0], USERS[1], USERS[2]
 HOSTS = ['x2gofarmh1', 'x2gofarmh2', 'x2gofarmh3']
@@ -258,7 +258,7 @@ def cleanup(ctx):
         pass
     if ctx.get('keys'):
         ctx['keys'].remove()
-    ctx['cluster'].admin('DELETE FROM mounts; DELETE FROM used_ports; DELETE FROM sessions')
+    ctx['cluster'].admin(EMPTY)
 
 
 TESTS = [(f.__name__, f) for f in (t_broker_places_on_least_loaded, t_agent_replies_are_ours,

@@ -11,7 +11,7 @@ import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from pglib import Host, cmd, hosts, START_ARGS, START_ENV, USERS, check, ok, run
+from pglib import EMPTY, Host, cmd, hosts, START_ARGS, START_ENV, USERS, check, ok, run
 
 HOSTS = ['x2gofarmh1', 'x2gofarmh2', 'x2gofarmh3']
 START = [cmd('x2gostartagent')] + START_ARGS
@@ -148,7 +148,7 @@ def cleanup(ctx):
     for h in HOSTS:
         if h in hosts:
             hosts[h].destroy()
-    ctx['cluster'].admin('DELETE FROM mounts; DELETE FROM used_ports; DELETE FROM sessions')
+    ctx['cluster'].admin(EMPTY)
 
 
 TESTS = [(f.__name__, f) for f in (t_concurrent_starts, t_listing_per_host_and_all,

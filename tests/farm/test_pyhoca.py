@@ -7,7 +7,7 @@ import subprocess
 import time
 
 import sshlib
-from pglib import ENV, USERS, Host, check, cmd, hosts, ok, run
+from pglib import EMPTY, ENV, USERS, Host, check, cmd, hosts, ok, run
 
 A = USERS[0]
 HOSTS = ['x2gofarmh1', 'x2gofarmh2', 'x2gofarmh3']
@@ -67,7 +67,7 @@ def cleanup(ctx):
             hosts[h].destroy()
     if ctx.get('keys'):
         ctx['keys'].remove()
-    ctx['cluster'].admin('DELETE FROM mounts; DELETE FROM used_ports; DELETE FROM sessions')
+    ctx['cluster'].admin(EMPTY)
 
 
 TESTS = [(f.__name__, f) for f in (t_pyhoca_on_each_host,)]

@@ -74,9 +74,13 @@ def main():
         print('|---|---|---|---|---|')
         for total, own in CASES:
             fill(c, total, own)
-            lines = pglib.run([ours, '--all-servers'], user=USER).lines()
-            if len(lines) != own:
-                raise AssertionError('ours lists %d rows, not %d' % (len(lines), own))
+            theirs = pglib.run([ref[0], 'run', '/bin/sh', '-c', 'cp -r "$0"/. /etc/x2go/x2gosql/'
+                                ' && exec runuser -u "$1" -- x2golistsessions --all-servers',
+                                conf, USER]).lines()
+            for who, lines in (('ours', pglib.run([ours, '--all-servers'], user=USER).lines()),
+                               ('the reference', theirs)):
+                if len(lines) != own:
+                    raise AssertionError('%s lists %d rows, not %d' % (who, len(lines), own))
             o = timed([], k, [ours, '--all-servers'])
             r = timed(ref, k, ['/usr/bin/' + cmd, '--all-servers'], ['--conf', conf])
             fmt = lambda v: '%.1f (%.1f-%.1f)' % tuple(v) if v else 'failed'  # noqa: E731

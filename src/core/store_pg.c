@@ -208,7 +208,8 @@ static const struct x2go_store_ops pg_ops = {
     .close = pg_close, .list = pg_list, .get = x2go_pg_get,
     .change_status = pg_change_status, .reserve = x2go_pg_reserve, .create = pg_create,
     .resume = x2go_pg_resume, .remove = pg_remove, .abandon = pg_abandon,
-    .servers = pg_servers,
+    .servers = pg_servers, .mount_add = x2go_pg_mount_add, .mount_list = x2go_pg_mount_list,
+    .mount_del = x2go_pg_mount_del,
 };
 
 /* The password of the caller's role: root's is written by x2godbadmin

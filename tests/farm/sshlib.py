@@ -8,7 +8,7 @@ import subprocess
 import tempfile
 import time
 
-from pglib import hosts
+from pglib import hosts, run
 
 PYHOCA = '/usr/bin/pyhoca-cli'
 
@@ -57,13 +57,24 @@ class Keys:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def start_sshd(host, keys, users):
-    """sshd of host on its own address, port 22, for users; returns the
-    process (the caller stops it)."""
-    conf = os.path.join(keys.dir, 'sshd_config_' + host)
+def listening_on(host, addr, port, secs):
+    """addr:port takes connections, seen from inside host's network."""
+    end = time.monotonic() + secs
+    while time.monotonic() < end:
+        if run(['/bin/bash', '-c', 'exec 3<>/dev/tcp/%s/%d' % (addr, port)], host=host).rc == 0:
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def start_sshd(host, keys, users, addr=None, port=22):
+    """sshd of host for users on addr:port (default: the host's own address,
+    port 22); returns the process (the caller stops it)."""
+    addr = addr or hosts[host].addr
+    conf = os.path.join(keys.dir, 'sshd_config_%s_%d' % (host, port))
     with open(conf, 'w') as f:
         f.write('\n'.join([
-            'Port 22', 'ListenAddress %s' % hosts[host].addr,
+            'Port %d' % port, 'ListenAddress %s' % addr,
             'HostKey %s/hostkey' % keys.dir, 'PidFile none',
             'AuthorizedKeysFile %s/%%u' % keys.auth, 'UsePAM no',
             'StrictModes no', 'PasswordAuthentication no', 'KbdInteractiveAuthentication no',
@@ -72,9 +83,9 @@ def start_sshd(host, keys, users):
             'Subsystem sftp /usr/lib/openssh/sftp-server', '']))
     p = hosts[host].popen(['/usr/sbin/sshd', '-D', '-e', '-f', conf],
                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    if not listening(hosts[host].addr, 22, 15):
+    if not listening_on(host, addr, port, 15):
         p.kill()
-        raise AssertionError('sshd of %s did not listen' % host)
+        raise AssertionError('sshd of %s did not listen on %s:%d' % (host, addr, port))
     return p
 
 

@@ -146,6 +146,7 @@ struct daemon {
 };
 
 #define DM_PERIODIC_MS 30000   /* safety net */
+#define DM_DB_POLL_MS 2000      /* PostgreSQL: changes come without an event */
 #define DM_DEBOUNCE_MS 50
 #define DM_DIR_GRACE_MS 30000  /* x2gocmdexitmessage may still read cmdoutput */
 

@@ -163,6 +163,7 @@ def t_broker_places_on_least_loaded(ctx):
                   'C through the broker', pc)
     check([v[0] for v in r.values()] == [HOSTS[1]],
           'C should be placed on %s: %r' % (HOSTS[1], r))
+    ctx['c_sid'] = next(iter(r))
 
 
 def agent(user, task, host, *args):
@@ -245,6 +246,26 @@ def t_resume_on_the_holding_host(ctx):
     os.kill(r[sid][2], 0)  # the agent on h3 runs
 
 
+def t_agent_suspends_and_terminates(ctx):
+    """The broker's suspendsession and terminatesession: the agent only
+    sets the row to S or T (x2gochangestatus); the host's clean-up daemon
+    must then suspend the running agent, or end the session."""
+    if 'c_sid' not in ctx:
+        raise AssertionError('needs the sessions of the first step')
+    sid, h = ctx['c_sid'], HOSTS[1]
+    r = agent(C, 'suspendsession', h, sid)
+    check(r.err == b'' and r.out == b'OK\n', 'suspendsession: %r' % r)
+    time.sleep(5)  # past the daemon's grace and its suspend
+    state = ok(run(['cat', '/tmp/.x2go-%s/C-%s/state' % (C, sid)], user=C, host=h)).out
+    check(rows(ctx['cluster'], C).get(sid, ('', ''))[1] == 'S' and
+          state.strip() in (b'SUSPENDING', b'SUSPENDED'),
+          'the agent of %s on %s should be suspended: row %r, state %r'
+          % (sid, h, rows(ctx['cluster'], C).get(sid), state))
+    r = agent(C, 'terminatesession', h, sid)
+    check(r.err == b'' and r.out == b'OK\n', 'terminatesession: %r' % r)
+    wait_rows(ctx, C, lambda r: r.get(sid, ('', 'F'))[1] == 'F', 60, 'C is terminated')
+
+
 def cleanup(ctx):
     sshlib.stop(ctx.get('procs', []))
     for u in (A, B, C):
@@ -262,4 +283,5 @@ def cleanup(ctx):
 
 
 TESTS = [(f.__name__, f) for f in (t_broker_places_on_least_loaded, t_agent_replies_are_ours,
-                                    t_resume_on_the_holding_host)]
+                                    t_resume_on_the_holding_host,
+                                    t_agent_suspends_and_terminates)]

@@ -89,12 +89,18 @@ def start_sshd(host, keys, users, addr=None, port=22):
     return p
 
 
-def start_xvfb():
-    """A private X display for the clients; returns (process, ':N')."""
+def start_xvfb(logdir):
+    """A private X display for the clients, answering (on a loaded machine
+    Xvfb takes a while); returns (process, ':N'). Its log: logdir/xvfb.log."""
     disp = next(d for d in range(150, 250) if not os.path.exists('/tmp/.X%d-lock' % d))
+    log = open(os.path.join(logdir, 'xvfb.log'), 'w')
     xvfb = subprocess.Popen(['/usr/bin/Xvfb', ':%d' % disp, '-screen', '0', '1024x768x24',
-                             '-nolisten', 'tcp'], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+                             '-nolisten', 'tcp'], stdout=log, stderr=subprocess.STDOUT)
+    for _ in range(300):
+        if subprocess.run(['/usr/bin/xdpyinfo', '-display', ':%d' % disp],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode == 0:
+            break
+        time.sleep(0.1)
     return xvfb, ':%d' % disp
 
 

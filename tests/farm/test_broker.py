@@ -138,7 +138,7 @@ def t_broker_places_on_least_loaded(ctx):
     for u in (A, B, C):
         keys.allow(u)
     broker_home(keys)
-    xvfb, ctx['display'] = sshlib.start_xvfb()
+    xvfb, ctx['display'] = sshlib.start_xvfb(keys.dir)
     ctx['procs'].append(xvfb)
     for h in HOSTS:
         if h not in hosts:

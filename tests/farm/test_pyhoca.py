@@ -20,7 +20,7 @@ def t_pyhoca_on_each_host(ctx):
     keys = ctx['keys'] = sshlib.Keys()
     keys.allow(A)
     procs = ctx['procs'] = []
-    xvfb, disp = sshlib.start_xvfb()
+    xvfb, disp = sshlib.start_xvfb(keys.dir)
     procs.append(xvfb)
     for h in HOSTS:
         if h not in hosts:
@@ -44,6 +44,7 @@ def t_pyhoca_on_each_host(ctx):
             break
         time.sleep(1)
     logs = {h: open(os.path.join(keys.dir, 'pyhoca-%s.log' % h)).read()[-300:] for h in HOSTS}
+    logs['xvfb'] = open(os.path.join(keys.dir, 'xvfb.log')).read()[-600:]
     check(want <= got, 'pyhoca-cli sessions running on %s, want all of %s; logs: %r'
           % (sorted(got), HOSTS, logs))
     for h in HOSTS:

@@ -210,7 +210,7 @@ bool x2go_end_session(struct x2go_ctx *c, const struct x2go_session *s, bool rem
     bool signalled =
         alive && x2go_agent_signal((pid_t)s->agent_pid, s->sid, c->uid, SIGTERM) == 0;
     if (s->status != 'F')
-        c->st->ops->change_status(c->st, s->sid, 'F');
+        c->st->ops->end(c->st, s->sid);
     /* Give the agent a moment to go, so its files are not rewritten after
      * we removed them; then clean up what the reference left behind. */
     long end = x2go_now_ms() + TERMINATE_WAIT_MS;

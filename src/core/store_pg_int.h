@@ -90,4 +90,13 @@ int x2go_pg_reserve(struct x2go_store *st, const struct x2go_reserve_req *r,
 int x2go_pg_resume(struct x2go_store *st, const char *sid, const char *client,
                    int port_start, int ports[X2GO_MAX_PORTS]);
 
+/* The session history (store_pg_history.c). */
+extern const char *const x2go_pg_history_schema[];
+extern const size_t x2go_pg_history_schema_len;
+int x2go_pg_history_retain(struct x2go_store *st, long long secs);
+int x2go_pg_history(struct x2go_store *st, const struct x2go_hist_query *q,
+                    struct x2go_hist_list *out);
+int x2go_pg_usage(struct x2go_store *st, struct x2go_store_usage *out);
+int x2go_pg_end(struct x2go_store *st, const char *sid);
+
 #endif

@@ -14,7 +14,11 @@ static int run(int argc, char **argv, FILE *out)
     bool json;
     if (x2go_hist_args(argc, argv, (long long)time(NULL), &q, &json) < 0)
         return x2go_cmd_error(2);
-    /* Root's open prunes by the configured retention first. */
+    /* Root's open prunes by the configured retention first; a broken
+     * setting is said here rather than only logged. */
+    long long secs;
+    if (x2go_store_history_conf(&secs) < 0)
+        return x2go_cmd_error(1);
     struct x2go_store *st = x2go_store_open();
     if (!st)
         return x2go_cmd_error(1);

@@ -14,39 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "sqlite_fixture.h"
 #include "store.h"
-
-static char path[64];
-
-static int setup(void **state)
-{
-    (void)state;
-    snprintf(path, sizeof path, "/tmp/x2go-unit-hist.XXXXXX");
-    int fd = mkstemp(path);
-    close(fd);
-    unlink(path);
-    return x2go_store_sqlite_create(path);
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    char p[80];
-    unlink(path);
-    snprintf(p, sizeof p, "%s-wal", path);
-    unlink(p);
-    snprintf(p, sizeof p, "%s-shm", path);
-    unlink(p);
-    return 0;
-}
-
-static void run_sql(const char *sql)
-{
-    sqlite3 *db;
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
-    sqlite3_close(db);
-}
 
 static void reserve(struct x2go_store *st, struct x2go_reservation *res)
 {

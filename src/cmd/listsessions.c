@@ -51,31 +51,40 @@ static char reconcile(struct x2go_store *st, struct x2go_session *s, const char 
     return want;
 }
 
-static int list(int argc, char **argv, FILE *out, enum mode m)
+/* [<server>|--all-servers], and --json for root's list (no client parses
+ * it). 0, or the exit status. */
+static int args(int argc, char **argv, enum mode m, const char **server, bool *json)
 {
-    char host[256];
-    if (x2go_hostname(host, sizeof host) < 0)
-        return x2go_cmd_error(1);
-    const char *server = host, *sarg = NULL;
-    bool json = false;
+    const char *sarg = NULL;
     for (int i = 0; i < argc; i++) {
-        /* --json only for root's list: no client parses it. */
-        if (m == ROOT_LIST && !strcmp(argv[i], "--json") && !json)
-            json = true;
+        if (m == ROOT_LIST && !strcmp(argv[i], "--json") && !*json)
+            *json = true;
         else if (!sarg)
             sarg = argv[i];
         else
             return x2go_cmd_fail(2, "unexpected argument '%s'", argv[i]);
     }
-    if (sarg) {
-        if (!strcmp(sarg, "--all-servers"))
-            server = NULL;
-        else if (x2go_valid_hostname(sarg))
-            server = sarg;
-        else
-            return x2go_cmd_fail(2, "invalid server name (expected a host name or "
-                                    "--all-servers)");
-    }
+    if (!sarg)
+        return 0;
+    if (!strcmp(sarg, "--all-servers"))
+        *server = NULL;
+    else if (x2go_valid_hostname(sarg))
+        *server = sarg;
+    else
+        return x2go_cmd_fail(2, "invalid server name (expected a host name or --all-servers)");
+    return 0;
+}
+
+static int list(int argc, char **argv, FILE *out, enum mode m)
+{
+    char host[256];
+    if (x2go_hostname(host, sizeof host) < 0)
+        return x2go_cmd_error(1);
+    const char *server = host;
+    bool json = false;
+    int rc = args(argc, argv, m, &server, &json);
+    if (rc)
+        return rc;
     struct x2go_store *st = x2go_store_open();
     if (!st)
         return x2go_cmd_error(1);
@@ -85,7 +94,7 @@ static int list(int argc, char **argv, FILE *out, enum mode m)
         .server = server,
     };
     struct x2go_session_list l = {0};
-    int rc = st->ops->list(st, &q, &l);
+    rc = st->ops->list(st, &q, &l);
     if (rc < 0) {
         x2go_store_close(st);
         return x2go_cmd_error(1);

@@ -208,6 +208,8 @@ int x2go_sq_reserve(struct x2go_store *st, const struct x2go_reserve_req *r,
     int rc = x2go_sysports_load(sp);
     if (rc == 0 && (rc = x2go_sq_begin(sq(st))) == 0)
         rc = x2go_sq_finish(sq(st), reserve_locked(sq(st), r, sp, out));
+    if (rc == 0)
+        x2go_sq_ballast_lay(sq(st));
     free(sp);
     return rc;
 }

@@ -132,7 +132,7 @@ int x2go_sq_owned_update(struct x2go_store *st, sqlite3_stmt *s, const char *sid
     return sqlite3_changes(sq(st)) ? 0 : 1;
 }
 
-static int sq_change_status(struct x2go_store *st, const char *sid, char status)
+static int change_status_once(struct x2go_store *st, const char *sid, char status)
 {
     sqlite3_stmt *s = x2go_sq_prep(sq(st), "UPDATE sessions SET last_time=" NOW
                                    ", status=?4 WHERE " OWNED);
@@ -141,6 +141,14 @@ static int sq_change_status(struct x2go_store *st, const char *sid, char status)
         sqlite3_bind_text(s, 4, v, 1, SQLITE_TRANSIENT);
     }
     return x2go_sq_owned_update(st, s, sid);
+}
+
+static int sq_change_status(struct x2go_store *st, const char *sid, char status)
+{
+    int rc = change_status_once(st, sid, status);
+    if (rc < 0 && x2go_sq_ballast_release(sq(st)))
+        rc = change_status_once(st, sid, status);
+    return rc;
 }
 
 static void bind_port(sqlite3_stmt *s, int idx, int port)
@@ -168,7 +176,7 @@ static int sq_create(struct x2go_store *st, const char *sid, const char *cookie,
     return x2go_sq_owned_update(st, s, sid);
 }
 
-static int sq_remove(struct x2go_store *st, const char *sid)
+static int remove_once(struct x2go_store *st, const char *sid)
 {
     if (!st->is_root) {
         x2go_seterr("only root may delete sessions");
@@ -193,11 +201,27 @@ static int sq_remove(struct x2go_store *st, const char *sid)
     return x2go_sq_finish(db, 0);
 }
 
-static int sq_abandon(struct x2go_store *st, const char *sid)
+static int sq_remove(struct x2go_store *st, const char *sid)
+{
+    int rc = remove_once(st, sid);
+    if (rc < 0 && x2go_sq_ballast_release(sq(st)))
+        rc = remove_once(st, sid);
+    return rc;
+}
+
+static int abandon_once(struct x2go_store *st, const char *sid)
 {
     sqlite3_stmt *s = x2go_sq_prep(sq(st), "DELETE FROM sessions WHERE " OWNED
                                    " AND (agent_pid IS NULL OR status='F')");
     return x2go_sq_owned_update(st, s, sid);
+}
+
+static int sq_abandon(struct x2go_store *st, const char *sid)
+{
+    int rc = abandon_once(st, sid);
+    if (rc < 0 && x2go_sq_ballast_release(sq(st)))
+        rc = abandon_once(st, sid);
+    return rc;
 }
 
 static int sq_servers(struct x2go_store *st, char **out)

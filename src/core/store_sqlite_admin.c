@@ -47,6 +47,8 @@ int x2go_store_sqlite_create(const char *path)
     int rc = x2go_sq_exec(db, "PRAGMA journal_mode=WAL");
     if (rc == 0)
         rc = in_tx(db, schema, x2go_sq_history_schema);
+    if (rc == 0)
+        x2go_sq_ballast_lay(db);
     sqlite3_close(db);
     return rc;
 }
@@ -73,6 +75,8 @@ int x2go_store_sqlite_update(const char *path, const char *added[], size_t max)
      * the reference's schema changes), added when missing. */
     if (rc == 0)
         rc = in_tx(db, x2go_sq_history_schema, NULL);
+    if (rc == 0)
+        x2go_sq_ballast_lay(db);
     sqlite3_close(db);
     return rc < 0 ? -1 : (int)n;
 }

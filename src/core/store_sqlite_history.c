@@ -138,7 +138,7 @@ int x2go_sq_usage(struct x2go_store *st, struct x2go_store_usage *out)
 
 /* A passing T inside one transaction: the history sees a terminate, and
  * nobody else ever sees the T. */
-int x2go_sq_end(struct x2go_store *st, const char *sid)
+static int end_once(struct x2go_store *st, const char *sid)
 {
     sqlite3 *db = sq(st);
     static const char *const q[] = {
@@ -153,4 +153,13 @@ int x2go_sq_end(struct x2go_store *st, const char *sid)
     if (rc >= 0)
         rc = x2go_sq_owned_update(st, x2go_sq_prep(db, q[1]), sid);
     return x2go_sq_finish(db, rc);
+}
+
+/* An end must work on a full file system, as a status change does. */
+int x2go_sq_end(struct x2go_store *st, const char *sid)
+{
+    int rc = end_once(st, sid);
+    if (rc < 0 && x2go_sq_ballast_release(sq(st)))
+        rc = end_once(st, sid);
+    return rc;
 }

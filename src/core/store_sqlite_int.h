@@ -33,6 +33,12 @@ int x2go_sq_owned_update(struct x2go_store *st, sqlite3_stmt *s, const char *sid
 #define OWNED "session_id=?1 AND (uname=?2 OR ?3)"
 void x2go_sq_bind_owner(struct x2go_store *st, sqlite3_stmt *s, const char *sid);
 
+/* Space held back for suspends and terminations (store_sqlite_ballast.c):
+ * lay it down when missing; release it after a write failed with a full
+ * file system (true when there was one to release: try the write again). */
+void x2go_sq_ballast_lay(sqlite3 *db);
+bool x2go_sq_ballast_release(sqlite3 *db);
+
 int x2go_sq_reserve(struct x2go_store *st, const struct x2go_reserve_req *r,
                     struct x2go_reservation *out);
 int x2go_sq_resume(struct x2go_store *st, const char *sid, const char *client,

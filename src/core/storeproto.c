@@ -7,22 +7,22 @@
 const struct x2go_sp_opdesc x2go_sp_ops[SP_NOPS] = {
     [SP_LIST] = {"list", 2, {SA_KIND, SA_SERVER_OR_ALL}, false, SR_SESSIONS},
     [SP_GET] = {"get", 1, {SA_SID}, false, SR_SESSION},
-    [SP_STATUS] = {"status", 2, {SA_STATUS, SA_SID}, false, SR_NONE},
+    [SP_STATUS] = {"status", 2, {SA_STATUS, SA_SID}, false, SR_NONE, true},
     /* No server name: the server puts its own host name in the row. */
     [SP_RESERVE] = {"reserve", 8, {SA_EPOCH, SA_TYPE, SA_IDCMD, SA_DEPTH, SA_XDMCP,
-                                   SA_DISPLAY, SA_PORT, SA_NPORTS}, false, SR_RESERVATION},
+                                   SA_DISPLAY, SA_PORT, SA_NPORTS}, false, SR_RESERVATION, true},
     [SP_CREATE] = {"create", 9, {SA_SID, SA_COOKIE, SA_PID, SA_CLIENT, SA_PORT, SA_PORT,
-                                 SA_PORT, SA_PORT, SA_PORT}, false, SR_NONE},
-    [SP_RESUME] = {"resume", 3, {SA_SID, SA_CLIENT, SA_PORT}, false, SR_PORTS},
-    [SP_REMOVE] = {"remove", 1, {SA_SID}, true, SR_NONE},
-    [SP_ABANDON] = {"abandon", 1, {SA_SID}, false, SR_NONE},
+                                 SA_PORT, SA_PORT, SA_PORT}, false, SR_NONE, true},
+    [SP_RESUME] = {"resume", 3, {SA_SID, SA_CLIENT, SA_PORT}, false, SR_PORTS, true},
+    [SP_REMOVE] = {"remove", 1, {SA_SID}, true, SR_NONE, true},
+    [SP_ABANDON] = {"abandon", 1, {SA_SID}, false, SR_NONE, true},
     [SP_SERVERS] = {"servers", 0, {0}, false, SR_LINES},
     /* The path's owner part is checked against the session's owner. */
-    [SP_MOUNT_ADD] = {"mount_add", 3, {SA_SID, SA_MOUNT_PATH, SA_CLIENT}, false, SR_NONE},
+    [SP_MOUNT_ADD] = {"mount_add", 3, {SA_SID, SA_MOUNT_PATH, SA_CLIENT}, false, SR_NONE, true},
     [SP_MOUNT_LIST] = {"mount_list", 1, {SA_SID}, false, SR_LINES},
-    [SP_MOUNT_DEL] = {"mount_del", 2, {SA_SID, SA_MOUNT_PATH_OR_ALL}, false, SR_NONE},
+    [SP_MOUNT_DEL] = {"mount_del", 2, {SA_SID, SA_MOUNT_PATH_OR_ALL}, false, SR_NONE, true},
     /* Status F, recorded in the history as terminated. */
-    [SP_END] = {"end", 1, {SA_SID}, false, SR_NONE},
+    [SP_END] = {"end", 1, {SA_SID}, false, SR_NONE, true},
 };
 
 static const struct {

@@ -43,6 +43,7 @@ struct x2go_sp_opdesc {
     enum x2go_sp_arg args[X2GO_SP_ARGS_MAX];
     bool root_only;
     enum x2go_sp_reply reply;
+    bool writes;    /* serialised in the server: see stored_wlock.c */
 };
 
 extern const struct x2go_sp_opdesc x2go_sp_ops[SP_NOPS];

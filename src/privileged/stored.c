@@ -273,7 +273,7 @@ int main(int argc, char **argv)
     }
     if (foreground)
         write_pidfile(getpid());
-    if ((!foreground && daemonize() < 0) || drop_privileges() < 0) {
+    if ((!foreground && daemonize() < 0) || drop_privileges() < 0 || x2go_wlock_init() < 0) {
         x2go_complain("%s", x2go_err());
         x2go_log(LOG_ERR, "%s", x2go_err());
         return 1;

@@ -221,6 +221,21 @@ static int (*const run[SP_NOPS])(struct call *, char **) = {
     [SP_MOUNT_DEL] = op_mount_del, [SP_END] = op_end,
 };
 
+/* Writers wait their turn (stored_wlock.c); the wait stays well inside
+ * the child's lifetime bound. */
+#define WLOCK_WAIT_MS 8000
+
+static int run_op(struct call *c, enum x2go_sp_op op, char **args)
+{
+    if (!x2go_sp_ops[op].writes)
+        return run[op](c, args);
+    if (x2go_wlock_take(WLOCK_WAIT_MS) < 0)
+        return -1;
+    int rc = run[op](c, args);
+    x2go_wlock_drop();
+    return rc;
+}
+
 /* Check the request; 0 and the op, or -1 with the error set. */
 static int check(uid_t uid, char *req, size_t n, enum x2go_sp_op *op, char **args)
 {
@@ -255,7 +270,7 @@ void x2go_stored_handle(const char *path, uid_t uid, char *req, size_t n,
     if (rc == 0) {
         c.gid = pw->pw_gid;
         c.st = x2go_store_sqlite_open(path, pw->pw_name, uid == 0);
-        rc = c.st ? run[op](&c, args) : -1;
+        rc = c.st ? run_op(&c, op, args) : -1;
         x2go_store_close(c.st);
     }
     if (rc == 1)

@@ -247,6 +247,7 @@ sh('chmod 0644 /run/x2go/conf && mount --bind /run/x2go/conf %s' % conf)
 sh('/usr/sbin/x2godbadmin --createdb >/dev/null')
 sh(stored)
 db = '/var/lib/x2go/x2go_sessions'
+report('ballast_made', os.path.exists(db + '-ballast'))
 # seeded like every connection of the server does it: the WAL and
 # shared-memory files stay when the last connection closes
 rows = ''.join("INSERT INTO sessions(display,server,uname,session_id,status,agent_pid)"
@@ -283,6 +284,9 @@ report('reserve_err', p.stderr.decode().strip())
 sid = '%s-8950-1700000000_stDXFCE_dp24' % user
 p = as_user(helper, 'status', 'S', sid)
 report('suspend', (p.returncode, p.stderr.decode().strip()))
+p = as_user(helper, 'status', 'F', '%s-8951-1700000000_stDXFCE_dp24' % user)
+report('fail_mark', (p.returncode, p.stderr.decode().strip()))
+report('ballast_used', not os.path.exists(db + '-ballast'))
 p = as_user(helper, 'list', 'user', '--all-servers')
 report('raw_list_after', (p.returncode, p.stdout.decode().count('\n')))
 report('createdb_advice', [l for l in out if 'createdb' in l])
@@ -298,6 +302,7 @@ after = subprocess.run(['sqlite3', db, '.filectrl persist_wal 1',
 report('seeded_kept', all(l in after.splitlines() for l in before.splitlines()))
 p = as_user(helper, 'reserve', str(int(time.time())), 'D', 'XFCE', '24', '-', '8800', '30000', '3')
 report('reserve_after_free', p.returncode)
+report('ballast_back', os.path.exists(db + '-ballast'))
 sh('kill $(cat /run/x2go/stored.pid)')
 '''
 
@@ -305,8 +310,10 @@ sh('kill $(cat /run/x2go/stored.pid)')
 def test_full_disk_reads_work_and_nothing_is_destroyed():
     """Hole 6: a private store server whose database lives on a 1 MB tmpfs,
     filled during the test. Listing works; reservations go on as long as
-    SQLite can and then fail saying the disk is full; a suspend works or
-    says the disk is full; no message recommends x2godbadmin --createdb;
+    SQLite can and then fail saying the disk is full; suspending and
+    marking a session failed still work (the ballast beside the database is
+    released for them, and laid down again by the next start once space is
+    back); no message recommends x2godbadmin --createdb;
     the database passes integrity_check and holds every committed row."""
     r = subprocess.run(['/usr/bin/unshare', '--mount', '--propagation', 'private',
                         '/usr/bin/python3', '-c', FULLDISK, STORED, HELPER, RUNUSER, USER_A,
@@ -319,11 +326,16 @@ def test_full_disk_reads_work_and_nothing_is_destroyed():
     eq(v['list'], (0, 3), 'x2golistsessions on a full disk (rc, lines)')
     check(v['reserved'] < 400, 'reservations never failed on a full disk')
     check('full' in v['reserve_err'], 'reserve error does not say full: %r' % v['reserve_err'])
-    check(v['suspend'][0] == 0 or 'full' in v['suspend'][1], 'suspend: %r' % (v['suspend'],))
-    eq(v['raw_list_after'], (0, 3 + v['reserved']), 'raw list after the failures')
+    check(v['ballast_made'], 'x2godbadmin --createdb laid down no ballast')
+    eq(v['suspend'], (0, ''), 'suspend on a full disk (rc, stderr)')
+    eq(v['fail_mark'], (0, ''), 'marking a session failed on a full disk (rc, stderr)')
+    check(v['ballast_used'], 'the ballast was not released for the suspend')
+    # the row marked failed is no longer listed
+    eq(v['raw_list_after'], (0, 2 + v['reserved']), 'raw list after the failures')
     eq(v['createdb_advice'], [], 'messages recommending x2godbadmin --createdb')
     eq(v['integrity'], [('ok',)], 'integrity_check')
     eq(v['rows'], 3 + v['reserved'], 'rows: seeded plus committed reservations')
     eq(v['ports'], 3 * v['reserved'], 'ports: three per committed reservation')
     check(v['seeded_kept'], 'a seeded row is gone')
     eq(v['reserve_after_free'], 0, 'reserve once space is back')
+    check(v['ballast_back'], 'the ballast is not laid down again once space is back')

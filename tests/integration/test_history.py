@@ -22,10 +22,12 @@ def history(*args, runner=run):
     return json.loads(ok(runner([HISTORY, '--json'] + list(args)), 'history').out)
 
 
-def events_of(sids, since):
-    """(event, sid, client, display) of these sessions, oldest first."""
-    return [(e['event'], e['session_id'], e['client'], e['display'])
-            for e in history('--since', '@%d' % since) if e['session_id'] in sids]
+def new_events(since, before):
+    """The events since a time, less the first `before` of them: those
+    recorded after they were counted (oldest first, and a new event never
+    sorts before an older one). Ids repeat across tests (same display,
+    same second), so a test looks at its own events only."""
+    return history('--since', '@%d' % since)[before:]
 
 
 def wait_for(pred, what, timeout=60):
@@ -40,6 +42,7 @@ def wait_for(pred, what, timeout=60):
 def test_lifecycle_recorded_once_in_order():
     t0 = int(time.time())
     with Sessions() as s:
+        before = len(history('--since', '@%d' % t0))
         try:
             # A real start (nxagent) and its termination.
             r = ok(start(), 'x2gostartagent')
@@ -65,7 +68,9 @@ def test_lifecycle_recorded_once_in_order():
                  'the agent to die')
         run(['x2golistsessions'], user=USER_B)
         wait_for(lambda: status_of(b['sid']) in ('F', None), 'the dead session to be failed')
-        got = events_of({real, a['sid'], b['sid']}, t0)
+        full = [e for e in new_events(t0, before)
+                if e['session_id'] in (real, a['sid'], b['sid'])]
+        got = [(e['event'], e['session_id'], e['client'], e['display']) for e in full]
         d = a['display']
         eq(got, [('start', real, CLIENT_IP, real_display),
                  ('terminate', real, CLIENT_IP, real_display),
@@ -76,10 +81,8 @@ def test_lifecycle_recorded_once_in_order():
                  ('start', b['sid'], '10.0.0.10', b['display']),
                  ('failure', b['sid'], '10.0.0.10', b['display'])], 'history of the sessions')
         # Each event carries user and host; the text form has the same rows.
-        full = [e for e in history('--since', '@%d' % t0)
-                if e['session_id'] in (real, a['sid'], b['sid'])]
         eq({(e['user'], e['host']) for e in full}, {(USER_A, HOST), (USER_B, HOST)}, 'users, hosts')
-        rows = text_rows(ok(run([HISTORY, '--since', '@%d' % t0]), 'history text'))
+        rows = text_rows(ok(run([HISTORY, '--since', '@%d' % t0]), 'history text'))[before:]
         mine = [r for r in rows if r['SESSION'] in (real, a['sid'], b['sid'])]
         eq([(r['TIME'], r['EVENT'], r['USER'], r['HOST'], r['CLIENT'], r['DISPLAY'], r['SESSION'])
             for r in mine],
@@ -90,15 +93,14 @@ def test_lifecycle_recorded_once_in_order():
 def test_failed_start_is_a_failure():
     t0 = int(time.time())
     with Sessions():
-        # Oldest first, and a new event never sorts before an older one.
-        before = len(history('--since', '@%d' % t0, '--user', USER_A))
+        before = len(history('--since', '@%d' % t0))
         try:
             r = start(X2GO_NXAGENT_OPTIONS='-no-such-nxagent-option')
         finally:
             kill_agents(USER_A)
         eq(r.rc, 12, 'exit status of a start whose agent dies')
-        got = [(e['event'], e['session_id'])
-               for e in history('--since', '@%d' % t0, '--user', USER_A)[before:]]
+        got = [(e['event'], e['session_id']) for e in new_events(t0, before)
+               if e['user'] == USER_A]
         # The agent died before or after its row was filled in.
         sids = {sid for _, sid in got}
         eq(len(sids), 1, 'sessions of the failed start in %r' % got)

@@ -25,9 +25,10 @@ if [ $deps = 1 ]; then
     # Build dependencies (debian/control) and what the package depends on.
     apt-get install -y -q --no-install-recommends \
         build-essential debhelper dpkg-dev fakeroot meson ninja-build pkg-config \
-        libsqlite3-dev libsystemd-dev libcmocka-dev librsvg2-dev libpq-dev scdoc git \
+        libsqlite3-dev libsystemd-dev libx11-dev libxss-dev libcmocka-dev librsvg2-dev libpq-dev scdoc git \
         adduser nxagent xauth x11-utils x11-xkb-utils openssh-server openssh-sftp-server \
-        sqlite3 psmisc procps iproute2 bash sshfs fuse3
+        sqlite3 psmisc procps iproute2 bash sshfs fuse3 \
+        cups cups-client cups-x2go ghostscript sudo xdg-utils desktop-file-utils shared-mime-info
 fi
 
 # The services (store server, clean-up daemon): under systemd the package
@@ -79,6 +80,16 @@ if [ $asan = 1 ]; then
         chmod --reference="$dest" "$dest.asan-new"
         mv "$dest.asan-new" "$dest"
     done
+fi
+
+# Debian 12's cups-x2go converts each job with Ghostscript's "-c .setpdfwrite",
+# which Ghostscript 10 no longer has, so every job fails: the same command
+# without it, unless the administrator has set one.
+cupsx2go=/etc/cups/cups-x2go.conf
+if [ -f $cupsx2go ] && ! grep -q '^[[:space:]]*ps2pdf[[:space:]]*=' $cupsx2go; then
+    printf '%s\n' '# Added by x2goserver-c (scripts/install.sh): Ghostscript 10 has no .setpdfwrite.' \
+        'ps2pdf=/usr/bin/gs -q -dCompatibilityLevel=1.4 -dNOPAUSE -dBATCH -dSAFER -sDEVICE=pdfwrite -sOutputFile=- -dAutoRotatePages=/PageByPage -dAutoFilterColorImages=false -dColorImageFilter=/FlateEncode -dPDFSETTINGS=/prepress -dDoNumCopies -f "%s"' \
+        >>$cupsx2go
 fi
 
 [ -x /usr/sbin/x2gocleansessions ] && restart_daemon

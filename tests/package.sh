@@ -110,6 +110,20 @@ bad=$(dpkg-statoverride --list '/usr/lib/x2go/*' | awk '$1 != "root" || $2 != "x
     fail "set-id files: found '$setid', overrides '$over' $bad"
 check "database created" test -s /var/lib/x2go/x2go_sessions
 check "x2golistsessions works" /usr/bin/x2golistsessions
+# Printing: the spool account cups-x2go copies jobs to, its spool, and
+# the sudo rule a separate print server needs.
+acct=$(getent passwd x2goprint | cut -d: -f6,7)
+[ "$acct" = /var/spool/x2goprint:/bin/sh ] && getent group x2goprint >/dev/null &&
+    pass "x2goprint account and group" || fail "x2goprint account: '$acct'"
+spool=$(stat -c '%U:%G %a' /var/spool/x2goprint 2>&1)
+[ "$spool" = "x2goprint:x2goprint 700" ] && pass "print spool $spool" || fail "print spool: $spool"
+sudoers=$(stat -c '%U:%G %a' /etc/sudoers.d/x2goserver-printing 2>&1)
+[ "$sudoers" = "root:root 440" ] && visudo -cqf /etc/sudoers.d/x2goserver-printing &&
+    pass "sudo rule $sudoers, visudo accepts it" || fail "sudo rule: $sudoers"
+check "sudo lets x2goprint run x2goprint as root" \
+    sudo -n -l -U x2goprint -u root /usr/bin/x2goprint
+sudo -n -l -U x2goprint -u root /usr/bin/id >/dev/null 2>&1 &&
+    fail "sudo lets x2goprint run /usr/bin/id" || pass "sudo lets x2goprint run nothing else"
 # Log entries reach journald with the session id and user as fields.
 unshare -m --propagation private sh -c \
     'mount -t tmpfs none /run && exec /usr/bin/python3 tests/package/journal.py'
@@ -171,12 +185,15 @@ dpkg-statoverride --list '/usr/lib/x2go/*' | grep -q . && fail "statoverride lef
 daemon_runs $started && fail "a daemon still runs after remove" || pass "the daemons are stopped"
 check "purge" dpkg -P x2goserver-c
 leftover=
-for f in "${files[@]}" /var/lib/x2go /etc/x2go/x2gosql/passwords; do
+for f in "${files[@]}" /var/lib/x2go /etc/x2go/x2gosql/passwords /var/spool/x2goprint \
+    /etc/sudoers.d/x2goserver-printing; do
     { [ -e "$f" ] || [ -L "$f" ]; } && leftover="$leftover $f"
 done
 getent passwd x2gouser >/dev/null &&
     leftover="$leftover user:x2gouser(processes: $(pgrep -u x2gouser -d ' ' -l 2>/dev/null))"
 getent group x2gouser >/dev/null && leftover="$leftover group:x2gouser"
+getent passwd x2goprint >/dev/null && leftover="$leftover user:x2goprint"
+getent group x2goprint >/dev/null && leftover="$leftover group:x2goprint"
 [ -z "$leftover" ] && pass "purge leaves nothing" || fail "after purge:" $leftover
 
 # ---- over the reference ---------------------------------------------------

@@ -137,7 +137,7 @@ if want unit-asan; then
     unit build-test-asan -Db_sanitize=address,undefined -Db_lundef=false ||
         { echo "FAIL unit build (asan)"; failed=$((failed + 1)); }
 fi
-# Line coverage of the clean-up daemon's rules (>= 95 %).
+# Line coverage of the clean-up daemon's rules and time limits (>= 95 %).
 want coverage && suite "unit coverage" tests/unit/coverage.sh
 
 # --- the Debian package: build, lintian, the install tree, install,

@@ -14,6 +14,7 @@
 /* In the reference's listing order. */
 static const char *const builtin[] = {
     "X2GO_RUN_EXTENSIONS",
+    "X2GO_FMBINDINGS",
     "X2GO_PRINTING",
     "X2GOAGENT_RANDRXINERAMA",
     "X2GO_LIST_DESKTOPS",
@@ -22,6 +23,7 @@ static const char *const builtin[] = {
     "X2GO_SERVERSIDE_DESKTOPCOMMANDS",
     "X2GO_SET_KEYBOARD",
     "X2GO_LIST_SHADOWSESSIONS",
+    "X2GO_MOUNT_UNCPATHS",
     "X2GO_CLIPBOARD_MODES",
 };
 

@@ -10,10 +10,14 @@
 #include "mount_util.h"
 #include "mounts.h"
 #include "mounts_fs.h"
+#include "proc.h"
 #include "sessfiles.h"
+#include "shareicon.h"
+#include "shareicon_fs.h"
 #include "sid.h"
 #include "util.h"
 #include "validate.h"
+#include "x2go-config.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -138,6 +142,34 @@ static int sshfs(struct job *j, const char *path, const char *mp, FILE *out)
     return x2go_sshfs_run(argv, j->logfd, mp);
 }
 
+/* A desktop binding another package provides (x2gofeature answers). */
+static bool feature_on(const char *name)
+{
+    char o[64], e[64];
+    char *const argv[] = {"x2gofeature", (char *)name, NULL};
+    return x2go_run_capture(X2GO_PREFIX "/bin/x2gofeature", argv, NULL, o, sizeof o, e,
+                            sizeof e) == 0;
+}
+
+/* The desktop icon of a mounted folder, for the desktop's file manager
+ * (x2gofm); a failure is logged, the share stays. */
+static void desktop_icon(struct job *j, const struct x2go_share *sh, const char *mp, FILE *out)
+{
+    unsigned have = X2GO_ICON_FM, want = x2go_icon_features_wanted(j->s.sid);
+    for (unsigned i = 0; i < 3; i++)
+        if ((want & (1u << i)) && feature_on(x2go_icon_features[i]))
+            have |= 1u << i;
+    const char *suffix = x2go_icon_suffix(j->s.sid, have);
+    char desk[PATH_MAX], name[300];
+    if (sh->kind != X2GO_SHARE_FOLDER || !suffix || x2go_plasmoid_stamp_fresh(j->top, j->s.sid) ||
+        x2go_desktop_dir(j->c.home, desk, sizeof desk) < 0 ||
+        x2go_icon_name(sh->path, j->folders, suffix, name, sizeof name) < 0)
+        return;
+    fprintf(out, "fname: %s/%s\n", desk, name);
+    if (x2go_icon_write(desk, name, mp, j->s.sid) < 0)
+        x2go_log(LOG_INFO, "%s: %s", j->s.sid, x2go_err());
+}
+
 /* One share; true when mounted. */
 static bool mount_one(struct job *j, const struct x2go_share *sh, FILE *out)
 {
@@ -153,6 +185,7 @@ static bool mount_one(struct job *j, const struct x2go_share *sh, FILE *out)
                             sh->path);
     if (sshfs(j, sh->path, mp, out) == 0) {
         fprintf(out, "mount %s ok\n", sh->path);
+        desktop_icon(j, sh, mp, out);
         x2go_log(LOG_NOTICE, "%s: mounted %s on %s", j->s.sid, sh->path, mp);
         return true;
     }

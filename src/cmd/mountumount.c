@@ -9,6 +9,7 @@
 #include "mount_util.h"
 #include "mounts.h"
 #include "mounts_fs.h"
+#include "shareicon_fs.h"
 #include "util.h"
 
 #include <limits.h>
@@ -43,6 +44,9 @@ static int drop_share(struct x2go_ctx *c, const char *sid, const char *path)
         rc = x2go_fuse_unmount(path);
         if (rc == 0)
             rmdir(path);
+        char desk[PATH_MAX];
+        if (x2go_desktop_dir(c->home, desk, sizeof desk) == 0)
+            x2go_icons_remove(desk, path, sid);
     }
     if (c->st->ops->mount_del(c->st, sid, path) < 0)
         rc = -1;

@@ -1,6 +1,7 @@
 #include "history.h"
 #include "json.h"
 #include "session.h"
+#include "timelimit.h"
 #include "util.h"
 #include "validate.h"
 
@@ -8,8 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-#define MAX_SECS (100LL * 366 * 86400)
 
 struct x2go_hist_event *x2go_hist_add(struct x2go_hist_list *l)
 {
@@ -31,36 +30,6 @@ void x2go_hist_free(struct x2go_hist_list *l)
 {
     free(l->e);
     memset(l, 0, sizeof *l);
-}
-
-int x2go_duration_parse(const char *s, long long *secs)
-{
-    static const struct {
-        char unit;
-        long long mult;
-    } units[] = {{'s', 1}, {'m', 60}, {'h', 3600}, {'d', 86400}, {'w', 604800}};
-    size_t nd = strspn(s, "0123456789");
-    long long mult = 0;
-    if (s[nd] == '\0')
-        mult = 1;
-    for (size_t i = 0; i < X2GO_ARRAY_LEN(units) && !mult; i++)
-        if (s[nd] == units[i].unit && s[nd + 1] == '\0')
-            mult = units[i].mult;
-    long v;
-    if (nd == 0 || nd > 12 || !mult) {
-        x2go_seterr("'%s' is no duration (a number with an optional unit s, m, h, d or w)",
-                    s);
-        return -1;
-    }
-    char digits[16];
-    memcpy(digits, s, nd);
-    digits[nd] = '\0';
-    if (x2go_parse_long(digits, 0, MAX_SECS, &v) < 0 || v * mult > MAX_SECS) {
-        x2go_seterr("duration '%s' is longer than 100 years", s);
-        return -1;
-    }
-    *secs = v * mult;
-    return 0;
 }
 
 /* Exactly n digits at *p; advances. */
@@ -119,8 +88,7 @@ static bool parse_date(const char *s, long long *out)
 
 int x2go_time_parse(const char *s, long long now, long long *out)
 {
-    long v;
-    long long d;
+    long v, d;
     if (s[0] == '@') {
         if (x2go_parse_long(s + 1, 0, 999999999999L, &v) < 0)
             goto bad;

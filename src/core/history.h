@@ -43,11 +43,9 @@ struct x2go_hist_query {
 int x2go_hist_args(int argc, char **argv, long long now, struct x2go_hist_query *q,
                    bool *json);
 
-/* "<digits>[smhdw]" (no unit: seconds) into seconds, at most 100 years. */
-int x2go_duration_parse(const char *s, long long *secs);
 /* A point in time: "@<unix seconds>", "YYYY-MM-DD", "YYYY-MM-DDTHH:MM[:SS][Z]"
  * (UTC; a space may replace the T), or a duration meaning that long
- * before now ("2h"). */
+ * before now ("2h", as x2go_duration_parse reads it). */
 int x2go_time_parse(const char *s, long long now, long long *out);
 /* "YYYY-MM-DDTHH:MM:SSZ" into buf (at least 21 bytes). */
 void x2go_time_iso(long long t, char *buf, size_t len);

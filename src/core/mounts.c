@@ -26,6 +26,14 @@ bool x2go_mount_path_valid(const char *user, const char *path)
     }
 }
 
+int x2go_mount_row_ok(const char *owner, const char *path)
+{
+    if (x2go_mount_path_valid(owner, path))
+        return 0;
+    x2go_seterr("mount path outside the session owner's share directories");
+    return -1;
+}
+
 bool x2go_mount_path_shape(const char *path)
 {
     char user[X2GO_USER_MAX + 1];

@@ -19,6 +19,10 @@
  * separator), valid UTF-8. */
 bool x2go_mount_path_valid(const char *user, const char *path);
 
+/* x2go_mount_path_valid for a row of owner's session: -1 with the error
+ * set when not (both store backends check before they insert). */
+int x2go_mount_row_ok(const char *owner, const char *path);
+
 /* The same for any valid user name in the path (argument shape). */
 bool x2go_mount_path_shape(const char *path);
 

@@ -1,6 +1,7 @@
 #include "store.h"
 #include "conf.h"
 #include "log.h"
+#include "timelimit.h"
 #include "util.h"
 #include "x2go-config.h"
 
@@ -11,14 +12,16 @@
 int x2go_store_history_conf(long long *secs)
 {
     const char *v;
+    long s;
     if (x2go_conf_str("history", "retention", X2GO_HISTORY_RETENTION_DEFAULT, &v) < 0)
         return -1;
-    if (x2go_duration_parse(v, secs) < 0) {
+    if (x2go_duration_parse(v, &s) < 0) {
         char why[256];
         snprintf(why, sizeof why, "%s", x2go_err());
         x2go_seterr("%s: [history] retention: %s", X2GO_SERVER_CONF, why);
         return -1;
     }
+    *secs = s;
     return 0;
 }
 

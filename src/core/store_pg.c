@@ -208,7 +208,8 @@ static const struct x2go_store_ops pg_ops = {
     .close = pg_close, .list = pg_list, .get = x2go_pg_get,
     .change_status = pg_change_status, .reserve = x2go_pg_reserve, .create = pg_create,
     .resume = x2go_pg_resume, .remove = pg_remove, .abandon = pg_abandon,
-    .servers = pg_servers, .end = x2go_pg_end, .history = x2go_pg_history,
+    .servers = pg_servers, .mount_add = x2go_pg_mount_add, .mount_list = x2go_pg_mount_list,
+    .mount_del = x2go_pg_mount_del, .end = x2go_pg_end, .history = x2go_pg_history,
     .history_retain = x2go_pg_history_retain, .usage = x2go_pg_usage,
 };
 

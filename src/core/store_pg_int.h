@@ -89,6 +89,11 @@ int x2go_pg_reserve(struct x2go_store *st, const struct x2go_reserve_req *r,
                     struct x2go_reservation *out);
 int x2go_pg_resume(struct x2go_store *st, const char *sid, const char *client,
                    int port_start, int ports[X2GO_MAX_PORTS]);
+/* The mounts table (store_pg_mounts.c). */
+int x2go_pg_mount_add(struct x2go_store *st, const char *sid, const char *path,
+                      const char *client);
+int x2go_pg_mount_list(struct x2go_store *st, const char *sid, char **out);
+int x2go_pg_mount_del(struct x2go_store *st, const char *sid, const char *path);
 
 /* The session history (store_pg_history.c). */
 extern const char *const x2go_pg_history_schema[];

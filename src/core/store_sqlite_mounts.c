@@ -45,10 +45,8 @@ static int add_locked(struct x2go_store *st, const char *sid, const char *path,
     int rc = owner_of(st, sid, owner, sizeof owner);
     if (rc != 0)
         return rc;
-    if (!x2go_mount_path_valid(owner, path)) {
-        x2go_seterr("mount path outside the session owner's share directories");
+    if (x2go_mount_row_ok(owner, path) < 0)
         return -1;
-    }
     /* A row left by a share that is no longer mounted (the command checked
      * the mount table) must not block mounting the same path again. */
     sqlite3_stmt *s = x2go_sq_prep(sq(st),

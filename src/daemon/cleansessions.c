@@ -28,7 +28,10 @@
  *    x2gormforward run as the user;
  *  - commands run as the user with execve, never su -c (item 7);
  *  - the superenicer uses setpriority(2) on the session's processes (found
- *    by X2GO_SESSION=<sid> in their environment), no renice/ps. */
+ *    by X2GO_SESSION=<sid> in their environment), no renice/ps.
+ *
+ * Added: time limits ([time limits] in x2goserver.conf, limits.c; read
+ * again on SIGHUP), and a state file for monitoring (statefile.c). */
 #include "daemon.h"
 #include "log.h"
 #include "store.h"
@@ -127,6 +130,7 @@ static bool read_signals(struct daemon *d)
             dm_children_reap();
             break;
         case SIGHUP:
+            d->tl_reload = true;
             dm_want_pass_at(d, x2go_now_ms());
             d->next_periodic = x2go_now_ms();
             break;
@@ -177,7 +181,7 @@ static bool wait_events(struct daemon *d)
                 return false;
         } else if (fd == d->infd) {
             read_inotify(d);
-        } else {
+        } else if (!dm_idle_event(d, fd)) {
             handle_pidfd(d, fd);
         }
     }
@@ -201,6 +205,10 @@ static void loop(struct daemon *d)
             continue;
         }
         d->next_pass = 0;
+        if (d->tl_reload) {
+            d->tl_reload = false;
+            dm_limits_load(d);
+        }
         if (periodic && d->last_pass) {
             dm_ensure_pidfile(d);
             dm_watch_db_dir(d);
@@ -261,6 +269,7 @@ int main(int argc, char **argv)
     if (d.nice.enable)
         dm_log(LOG_INFO, "superenicer enabled: normal %d, idle %d%s", d.nice.normal,
                d.nice.idle, d.nice.force_user ? ", per user" : "");
+    dm_limits_load(&d);
     if (dm_setup_events(&d) < 0)
         return 1;
     dm_log(LOG_NOTICE, "x2gocleansessions started (pid %d)", (int)getpid());

@@ -8,7 +8,9 @@
 #include <sys/types.h>
 
 #include "decide.h"
+#include "limits_decide.h"
 #include "sid.h"
+#include "timelimit.h"
 
 struct x2go_session;
 struct x2go_store;
@@ -36,6 +38,15 @@ int dm_user_lookup(const char *name, struct dm_user *out);
  * failed). The child is killed when it runs longer than the timeout. */
 pid_t dm_run_as_user(const struct dm_user *u, const char *sid, const char *what,
                      char *const *const argvs[], int n);
+/* The same child, without a program: 0 in the child (now the user, its
+ * stdout on out_fd, -1: /dev/null), the pid or -1 in the daemon. It is
+ * killed after timeout_ms (0: the usual 30 s). */
+pid_t dm_fork_as_user(const struct dm_user *u, const char *sid, const char *what, int out_fd,
+                      int64_t timeout_ms);
+/* In such a child: execve argv[0] with the user's clean environment and
+ * up to two more variables (NULL: none). */
+void dm_exec_as_user(const struct dm_user *u, char *const argv[], char *extra1, char *extra2)
+    __attribute__((noreturn));
 
 /* As the user, remove ~/.x2go/C-<sid> (only if it is a link) and the
  * session dir /tmp/.x2go-<user>/C-<sid> below a verified directory fd,
@@ -90,6 +101,14 @@ struct sess {
     char niced;              /* status the superenicer last applied */
     char last_time[20];
     struct dm_track tr;      /* what the rules remember */
+    /* time limits */
+    char cookie[34];         /* the row's, for its X display */
+    struct x2go_tlimits lim; /* resolved for this user */
+    unsigned lim_gen;        /* of the configuration they came from */
+    struct dm_lim_track lt;
+    int idle_fd;             /* an idle time probe's answer, -1: none */
+    int64_t idle_ms, idle_at; /* last measurement (-1: failed), when (0: never) */
+    int64_t run_since;       /* agent seen RUNNING without a break since, 0: not */
 };
 
 /* A session dir to remove once its grace period is over. */
@@ -119,6 +138,10 @@ struct daemon {
     struct dm_nice_conf nice;
     struct nice_applied applied[512];
     size_t napplied;
+    struct x2go_tlimit_conf tl; /* time limits */
+    unsigned tl_gen;
+    bool tl_reload;             /* SIGHUP: read them again */
+    unsigned long passes;       /* completed, for the state file */
 };
 
 #define DM_PERIODIC_MS 30000   /* safety net */
@@ -162,6 +185,25 @@ void dm_remove_pidfile(void);
 int dm_setup_events(struct daemon *d);
 void dm_watch_db_dir(struct daemon *d);
 void dm_notify_ready(void);
+
+/* limits.c: the time limits of the sessions */
+void dm_limits_load(struct daemon *d);
+void dm_limits_row(struct daemon *d, struct sess *t, const struct x2go_session *r,
+                   enum x2go_agent_state st, int64_t now);
+
+/* xsession.c: on the session's display, in a child as its user */
+bool dm_x_can_reach(const struct sess *t);
+int dm_idle_probe(struct daemon *d, struct sess *t);
+void dm_idle_stop(struct daemon *d, struct sess *t);
+bool dm_idle_event(struct daemon *d, int fd); /* false: not a probe's */
+int dm_warn_show(struct sess *t, const char *text, long seconds);
+
+/* statefile.c: /run/x2go/cleansessions.state after each completed pass */
+void dm_state_write(struct daemon *d);
+
+/* pass.c: a session command (x2gosuspend-session, ...) as the row's user */
+pid_t dm_run_user_cmd(struct sess *t, const char *prog);
+int64_t dm_local_age_ms(const char *local_time);
 
 /* superenice.c, per pass */
 void dm_superenice(struct daemon *d, struct sess *t);

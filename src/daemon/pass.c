@@ -24,7 +24,7 @@ static bool have(const char *prog)
     return access(prog, X_OK) == 0;
 }
 
-static pid_t run_user_cmd(struct sess *t, const char *prog)
+pid_t dm_run_user_cmd(struct sess *t, const char *prog)
 {
     if (!t->user_ok || !t->sid_ok)
         return -1;
@@ -131,19 +131,26 @@ bool dm_job_pending(const struct daemon *d, const char *sid)
     return false;
 }
 
-/* How long ago the row's last_time (server local time) was, in
- * [0, cap]; 0 when it cannot be parsed. */
-static int64_t row_age_ms(const char *last_time, int64_t cap)
+/* How long ago a row's time (server local time) was, in ms, at least 0;
+ * -1 when it cannot be parsed. */
+int64_t dm_local_age_ms(const char *local_time)
 {
     struct tm tm = {0};
-    char *end = strptime(last_time, "%Y-%m-%dT%H:%M:%S", &tm);
+    char *end = strptime(local_time, "%Y-%m-%dT%H:%M:%S", &tm);
     if (!end || *end)
-        return 0;
+        return -1;
     tm.tm_isdst = -1;
     time_t then = mktime(&tm);
     if (then == (time_t)-1)
-        return 0;
+        return -1;
     int64_t age = ((int64_t)time(NULL) - then) * 1000;
+    return age < 0 ? 0 : age;
+}
+
+/* The age of last_time in [0, cap]; 0 when it cannot be parsed. */
+static int64_t row_age_ms(const char *last_time, int64_t cap)
+{
+    int64_t age = dm_local_age_ms(last_time);
     return age < 0 ? 0 : age > cap ? cap : age;
 }
 
@@ -191,7 +198,7 @@ static void act_run(struct daemon *d, struct sess *t, enum dm_action act, int64_
     bool susp = act == DM_SUSPEND;
     dm_log(LOG_DEBUG, "%s: %s has been requested via the session DB", t->esc,
            susp ? "suspend" : "termination");
-    pid_t pid = run_user_cmd(t, susp ? BINDIR "/x2gosuspend-session"
+    pid_t pid = dm_run_user_cmd(t, susp ? BINDIR "/x2gosuspend-session"
                                      : BINDIR "/x2goterminate-session");
     if (pid > 0 && susp)
         dm_log(LOG_DEBUG, "%s: was found running and has now been suspended", t->esc);
@@ -268,6 +275,7 @@ static void handle_row(struct daemon *d, struct sess *t, const struct x2go_sessi
                        bool is_new, bool verify, int64_t now)
 {
     t->display = r->display;
+    snprintf(t->cookie, sizeof t->cookie, "%s", r->cookie);
     if (is_new || strcmp(t->u.name, r->uname) != 0)
         t->user_ok = dm_user_lookup(r->uname, &t->u) == 0;
     if (!t->user_ok)
@@ -300,8 +308,11 @@ static void handle_row(struct daemon *d, struct sess *t, const struct x2go_sessi
     enum dm_action a = dm_decide(&row, &ag, &t->tr, now, &wake);
     if (wake)
         dm_want_pass_at(d, wake);
-    if (act(d, t, a, now) && ag.live == DM_ALIVE && t->user_ok)
-        dm_superenice(d, t);
+    if (!act(d, t, a, now) || ag.live != DM_ALIVE || !t->user_ok)
+        return;
+    if (a == DM_NOTHING)
+        dm_limits_row(d, t, r, ag.state, now);
+    dm_superenice(d, t);
 }
 
 /* Tracked rows that disappeared: keep an F agent that still lives (the
@@ -409,4 +420,6 @@ void dm_pass(struct daemon *d, bool verify)
         expire_foreign(d, host);
         dm_orphan_scan(d);
     }
+    d->passes++;
+    dm_state_write(d);
 }

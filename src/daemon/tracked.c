@@ -53,6 +53,7 @@ struct sess *dm_track_row(struct daemon *d, const struct x2go_session *r)
     t->pid = r->agent_pid;
     t->pidfd = -1;
     t->wd = -1;
+    t->idle_fd = -1;
     d->trk[d->ntrk++] = t;
     return t;
 }
@@ -79,6 +80,7 @@ void dm_forget(struct daemon *d, struct sess *t)
 {
     dm_drop_pidfd(d, t);
     drop_watch(d, t);
+    dm_idle_stop(d, t);
     for (size_t i = 0; i < d->ntrk; i++)
         if (d->trk[i] == t) {
             d->trk[i] = d->trk[--d->ntrk];

@@ -147,9 +147,8 @@ void dm_children_timeouts(int64_t now)
         struct child *c = &children[i];
         if (c->pid > 0 && !c->killed && now >= c->deadline) {
             char esc[1100];
-            dm_log(LOG_WARNING, "%s: %s did not finish within %d s, killing it",
-                   x2go_log_escape(c->sid, esc, sizeof esc), c->what,
-                   CHILD_TIMEOUT_MS / 1000);
+            dm_log(LOG_WARNING, "%s: %s did not finish in time, killing it",
+                   x2go_log_escape(c->sid, esc, sizeof esc), c->what);
             kill(-c->pid, SIGKILL); /* its own session: the whole group */
             kill(c->pid, SIGKILL);
             c->killed = true;
@@ -168,8 +167,9 @@ int64_t dm_children_next_deadline(void)
     return next;
 }
 
-/* In the child: a clean process as the user, or _exit. */
-static void become_user(const struct dm_user *u)
+/* In the child: a clean process as the user, or _exit. Its stdout goes
+ * to out_fd (-1: /dev/null). */
+static void become_user(const struct dm_user *u, int out_fd)
 {
     sigset_t none;
     sigemptyset(&none);
@@ -182,7 +182,7 @@ static void become_user(const struct dm_user *u)
     if (fd < 0)
         _exit(126);
     dup2(fd, 0);
-    dup2(fd, 1);
+    dup2(out_fd >= 0 ? out_fd : fd, 1);
     dup2(fd, 2);
     if (fd > 2)
         close(fd);
@@ -196,7 +196,9 @@ static void become_user(const struct dm_user *u)
     umask(077);
 }
 
-static void user_env(const struct dm_user *u, char env[4][600], char *envp[5])
+/* The user's environment, and up to two more variables (NULL: none). */
+static void user_env(const struct dm_user *u, char env[4][600], char *envp[7],
+                     char *extra1, char *extra2)
 {
     snprintf(env[0], sizeof env[0], "HOME=%s", u->home);
     snprintf(env[1], sizeof env[1], "USER=%s", u->name);
@@ -204,10 +206,12 @@ static void user_env(const struct dm_user *u, char env[4][600], char *envp[5])
     snprintf(env[3], sizeof env[3], "PATH=/usr/local/bin:/usr/bin:/bin");
     for (int i = 0; i < 4; i++)
         envp[i] = env[i];
-    envp[4] = NULL;
+    envp[4] = extra1;
+    envp[5] = extra1 ? extra2 : NULL;
+    envp[6] = NULL;
 }
 
-static pid_t start_child(const char *sid, const char *what)
+static pid_t start_child(const char *sid, const char *what, int64_t timeout_ms)
 {
     struct child *c = child_slot();
     if (!c) {
@@ -222,33 +226,43 @@ static pid_t start_child(const char *sid, const char *what)
     if (pid > 0) {
         c->pid = pid;
         c->killed = false;
-        c->deadline = x2go_now_ms() + CHILD_TIMEOUT_MS;
+        c->deadline = x2go_now_ms() + timeout_ms;
         snprintf(c->what, sizeof c->what, "%s", what);
         snprintf(c->sid, sizeof c->sid, "%s", sid);
     }
     return pid;
 }
 
+pid_t dm_fork_as_user(const struct dm_user *u, const char *sid, const char *what, int out_fd,
+                      int64_t timeout_ms)
+{
+    pid_t pid = start_child(sid, what, timeout_ms ? timeout_ms : CHILD_TIMEOUT_MS);
+    if (pid == 0)
+        become_user(u, out_fd);
+    return pid;
+}
+
+void dm_exec_as_user(const struct dm_user *u, char *const argv[], char *extra1, char *extra2)
+{
+    char env[4][600], *envp[7];
+    user_env(u, env, envp, extra1, extra2);
+    execve(argv[0], argv, envp);
+    _exit(127);
+}
+
 pid_t dm_run_as_user(const struct dm_user *u, const char *sid, const char *what,
                      char *const *const argvs[], int n)
 {
-    pid_t pid = start_child(sid, what);
+    pid_t pid = dm_fork_as_user(u, sid, what, -1, 0);
     if (pid != 0)
         return pid;
-    become_user(u);
-    char env[4][600], *envp[5];
-    user_env(u, env, envp);
-    if (n == 1) {
-        execve(argvs[0][0], argvs[0], envp);
-        _exit(127);
-    }
+    if (n == 1)
+        dm_exec_as_user(u, argvs[0], NULL, NULL);
     /* Several programs in order: this child waits for each. */
     for (int i = 0; i < n; i++) {
         pid_t p = fork();
-        if (p == 0) {
-            execve(argvs[i][0], argvs[i], envp);
-            _exit(127);
-        }
+        if (p == 0)
+            dm_exec_as_user(u, argvs[i], NULL, NULL);
         int st;
         while (p > 0 && waitpid(p, &st, 0) < 0 && errno == EINTR)
             ;
@@ -260,10 +274,9 @@ pid_t dm_run_as_user(const struct dm_user *u, const char *sid, const char *what,
 
 pid_t dm_remove_files_as_user(const struct dm_user *u, const char *sid)
 {
-    pid_t pid = start_child(sid, "removing the session files");
+    pid_t pid = dm_fork_as_user(u, sid, "removing the session files", -1, 0);
     if (pid != 0)
         return pid;
-    become_user(u);
     /* The user's empty tmp dir stays: a start may be about to use it. */
     _exit(x2go_sessfiles_remove(u->home, u->name, u->uid, sid, false) == 0 ? 0 : 1);
 }

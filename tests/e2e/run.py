@@ -32,9 +32,13 @@ SUBTESTS = {
     "session_sigkill_daemon_cleanup": ["session_sigkill_row_gone", "session_sigkill_stale_x_files_removed"],
 }
 import scenarios_apps  # noqa: E402,I100
+import scenarios_print  # noqa: E402,I100
 import scenarios_share  # noqa: E402,I100
-scenarios.TESTS += scenarios_apps.TESTS + scenarios_share.TESTS
+import scenarios_limits  # noqa: E402,I100
+scenarios.TESTS += (scenarios_apps.TESTS + scenarios_share.TESTS + scenarios_print.TESTS
+                    + scenarios_limits.TESTS)
 SUBTESTS.update(scenarios_share.SUBTESTS)
+SUBTESTS.update(scenarios_print.SUBTESTS)
 
 
 class Recorder:

@@ -68,10 +68,17 @@ def t_pyhoca_on_each_host(ctx):
                 os.path.join(scratch, 'authorized_keys', A))
     os.chmod(os.path.join(scratch, 'authorized_keys', A), 0o644)
     disp = next(d for d in range(150, 250) if not os.path.exists('/tmp/.X%d-lock' % d))
+    xlog = open(os.path.join(scratch, 'xvfb.log'), 'w')
     xvfb = subprocess.Popen(['/usr/bin/Xvfb', ':%d' % disp, '-screen', '0', '1024x768x24',
-                             '-nolisten', 'tcp'], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+                             '-nolisten', 'tcp'], stdout=xlog, stderr=subprocess.STDOUT)
     ctx.setdefault('procs', []).append(xvfb)
+    # the clients need a display that answers: on a loaded machine Xvfb
+    # takes a while
+    for _ in range(300):
+        if subprocess.run(['/usr/bin/xdpyinfo', '-display', ':%d' % disp],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode == 0:
+            break
+        time.sleep(0.1)
     ports = {}
     for i, h in enumerate(HOSTS):
         if h not in hosts:
@@ -95,6 +102,7 @@ def t_pyhoca_on_each_host(ctx):
             break
         time.sleep(1)
     logs = {h: open(os.path.join(scratch, 'pyhoca-%s.log' % h)).read()[-300:] for h in HOSTS}
+    logs['xvfb'] = open(os.path.join(scratch, 'xvfb.log')).read()[-600:]
     check(want <= got, 'pyhoca-cli sessions running on %s, want all of %s; logs: %r'
           % (sorted(got), HOSTS, logs))
     for h in HOSTS:

@@ -1,28 +1,36 @@
 #!/bin/bash
-# Line coverage of the clean-up daemon's rules (src/daemon/decide.c) by its
-# unit tests: a -Db_coverage=true build of its own, the unit tests run,
-# gcovr measures. Last line "1 passed, 0 failed" (or "0 passed, 1 failed");
-# exits non-zero below the threshold.
+# Line coverage of the pure decision files by their unit tests: the clean-up
+# daemon's rules (src/daemon/decide.c), its time limits' rules
+# (src/daemon/limits_decide.c) and the time limits' configuration
+# (src/core/timelimit.c). A -Db_coverage=true build of its own, the unit
+# tests run, gcovr measures. Last line "1 passed, 0 failed" (or "0 passed,
+# 1 failed"); exits non-zero when a file is below the threshold.
 set -uo pipefail
 here=$(cd "$(dirname "$0")/../.." && pwd)
 dir=${COVERAGE_BUILD:-$here/build-coverage}
-file=src/daemon/decide.c
+files="src/daemon/decide.c src/daemon/limits_decide.c src/core/timelimit.c"
+tests="test_decide test_limits_decide test_timelimit"
 min=95
 cd "$here"
-fail() { echo "FAIL coverage of $file: $*"; echo "0 passed, 1 failed"; exit 1; }
+fail() { echo "FAIL coverage: $*"; echo "0 passed, 1 failed"; exit 1; }
 if [ ! -d "$dir" ]; then
     meson setup "$dir" -Db_coverage=true >/dev/null || fail "meson setup"
 fi
-ninja -C "$dir" tests/unit/test_decide >/dev/null || fail "build"
+for t in $tests; do
+    ninja -C "$dir" "tests/unit/$t" >/dev/null || fail "build of $t"
+done
 find "$dir" -name '*.gcda' -delete
-CMOCKA_MESSAGE_OUTPUT=TAP "$dir/tests/unit/test_decide" >/dev/null || fail "unit tests failed"
-line=$(gcovr -r "$here" --object-directory "$dir" --filter "$here/$file" 2>/dev/null |
-       grep -E "^$file ")
-pct=$(echo "$line" | awk '{print $4}' | tr -d '%')
-[ -n "$pct" ] || fail "no coverage data"
-echo "line coverage of $file: $pct% (minimum $min%)"
-if awk -v p="$pct" -v m="$min" 'BEGIN { exit !(p >= m) }'; then
-    echo "1 passed, 0 failed"
-else
-    fail "$pct% is below $min%"
-fi
+for t in $tests; do
+    CMOCKA_MESSAGE_OUTPUT=TAP "$dir/tests/unit/$t" >/dev/null || fail "unit tests $t failed"
+done
+low=0
+for file in $files; do
+    line=$(gcovr -r "$here" --object-directory "$dir" --filter "$here/$file" 2>/dev/null |
+           grep -E "^$file ")
+    pct=$(echo "$line" | awk '{print $4}' | tr -d '%')
+    [ -n "$pct" ] || fail "no coverage data for $file"
+    echo "line coverage of $file: $pct% (minimum $min%)"
+    awk -v p="$pct" -v m="$min" 'BEGIN { exit !(p >= m) }' || low=1
+done
+[ $low = 0 ] || fail "a file is below $min%"
+echo "1 passed, 0 failed"

@@ -1,4 +1,4 @@
-/* Session history, pure parts: durations, times, the command line,
+/* Session history, pure parts: times, the command line,
  * the aligned text and the JSON form (escaping included). */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,23 +11,6 @@
 #include "history.h"
 #include "json.h"
 #include "session.h"
-
-static void durations(void **state)
-{
-    (void)state;
-    long long s;
-    assert_int_equal(x2go_duration_parse("90d", &s), 0);
-    assert_int_equal(s, 90 * 86400);
-    assert_int_equal(x2go_duration_parse("45", &s), 0);
-    assert_int_equal(s, 45);
-    assert_int_equal(x2go_duration_parse("2w", &s), 0);
-    assert_int_equal(s, 14 * 86400);
-    assert_int_equal(x2go_duration_parse("0", &s), 0);
-    assert_int_equal(s, 0);
-    const char *bad[] = {"", "d", "-1d", "1.5h", "1 d", "1dd", "12y", "999999999999w", "1D"};
-    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
-        assert_int_equal(x2go_duration_parse(bad[i], &s), -1);
-}
 
 static void times(void **state)
 {
@@ -178,7 +161,7 @@ static void session_json(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(durations),      cmocka_unit_test(times),
+        cmocka_unit_test(times),
         cmocka_unit_test(command_line),   cmocka_unit_test(text_is_aligned),
         cmocka_unit_test(json_form),      cmocka_unit_test(json_escapes),
         cmocka_unit_test(session_json),

@@ -209,7 +209,8 @@ static const struct x2go_store_ops pg_ops = {
     .change_status = pg_change_status, .reserve = x2go_pg_reserve, .create = pg_create,
     .resume = x2go_pg_resume, .remove = pg_remove, .abandon = pg_abandon,
     .servers = pg_servers, .mount_add = x2go_pg_mount_add, .mount_list = x2go_pg_mount_list,
-    .mount_del = x2go_pg_mount_del,
+    .mount_del = x2go_pg_mount_del, .end = x2go_pg_end, .history = x2go_pg_history,
+    .history_retain = x2go_pg_history_retain, .usage = x2go_pg_usage,
 };
 
 /* The password of the caller's role: root's is written by x2godbadmin

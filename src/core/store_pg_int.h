@@ -99,4 +99,13 @@ int x2go_pg_mount_add(struct x2go_store *st, const char *sid, const char *path,
 int x2go_pg_mount_list(struct x2go_store *st, const char *sid, char **out);
 int x2go_pg_mount_del(struct x2go_store *st, const char *sid, const char *path);
 
+/* The session history (store_pg_history.c). */
+extern const char *const x2go_pg_history_schema[];
+extern const size_t x2go_pg_history_schema_len;
+int x2go_pg_history_retain(struct x2go_store *st, long long secs);
+int x2go_pg_history(struct x2go_store *st, const struct x2go_hist_query *q,
+                    struct x2go_hist_list *out);
+int x2go_pg_usage(struct x2go_store *st, struct x2go_store_usage *out);
+int x2go_pg_end(struct x2go_store *st, const char *sid);
+
 #endif

@@ -274,6 +274,13 @@ static int s_mount_del(struct x2go_store *st, const char *sid, const char *path)
     return call(SP_MOUNT_DEL, args, NULL);
 }
 
+static int s_end(struct x2go_store *st, const char *sid)
+{
+    (void)st;
+    const char *args[] = {sid};
+    return call(SP_END, args, NULL);
+}
+
 static void s_close(struct x2go_store *st)
 {
     free(st);
@@ -283,7 +290,7 @@ static const struct x2go_store_ops sock_ops = {
     .close = s_close, .list = s_list, .get = s_get, .change_status = s_change_status,
     .reserve = s_reserve, .create = s_create, .resume = s_resume, .remove = s_remove,
     .abandon = s_abandon, .servers = s_servers, .mount_add = s_mount_add,
-    .mount_list = s_mount_list, .mount_del = s_mount_del,
+    .mount_list = s_mount_list, .mount_del = s_mount_del, .end = s_end,
 };
 
 struct x2go_store *x2go_store_sock_open(const char *caller)

@@ -258,7 +258,9 @@ static const struct x2go_store_ops sqlite_ops = {
     .change_status = sq_change_status, .reserve = x2go_sq_reserve, .create = sq_create,
     .resume = x2go_sq_resume, .remove = sq_remove, .abandon = sq_abandon,
     .servers = sq_servers, .mount_add = x2go_sq_mount_add,
-    .mount_list = x2go_sq_mount_list, .mount_del = x2go_sq_mount_del,
+    .mount_list = x2go_sq_mount_list, .mount_del = x2go_sq_mount_del, .end = x2go_sq_end,
+    .history = x2go_sq_history, .history_retain = x2go_sq_history_retain,
+    .usage = x2go_sq_usage,
 };
 
 struct x2go_store *x2go_store_sqlite_open(const char *path, const char *caller, bool is_root)

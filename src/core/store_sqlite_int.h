@@ -55,4 +55,11 @@ int x2go_sq_mount_add(struct x2go_store *st, const char *sid, const char *path,
 int x2go_sq_mount_list(struct x2go_store *st, const char *sid, char **out);
 int x2go_sq_mount_del(struct x2go_store *st, const char *sid, const char *path);
 
+extern const char x2go_sq_history_schema[];
+int x2go_sq_history_retain(struct x2go_store *st, long long secs);
+int x2go_sq_history(struct x2go_store *st, const struct x2go_hist_query *q,
+                    struct x2go_hist_list *out);
+int x2go_sq_usage(struct x2go_store *st, struct x2go_store_usage *out);
+int x2go_sq_end(struct x2go_store *st, const char *sid);
+
 #endif

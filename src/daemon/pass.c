@@ -1,5 +1,6 @@
 /* One reconcile pass of x2gocleansessions over this host's rows: gather
  * the facts of each row, ask the rules (decide.c) and act on the answer. */
+#include "conf.h"
 #include "daemon.h"
 #include "log.h"
 #include "sharing.h"
@@ -444,4 +445,9 @@ void dm_pass(struct daemon *d, bool verify)
     }
     d->passes++;
     dm_state_write(d);
+    /* A change in PostgreSQL (a broker's x2gochangestatus S or T) wakes no
+     * inotify watch: look again soon, as the reference's 2 s poll does. */
+    enum x2go_backend be;
+    if (x2go_conf_backend(&be) == 0 && be == X2GO_BACKEND_POSTGRES)
+        dm_want_pass_at(d, now + DM_DB_POLL_MS);
 }

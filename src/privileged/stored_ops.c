@@ -241,12 +241,18 @@ static int op_mount_del(struct call *c, char **a)
     return c->st->ops->mount_del(c->st, a[0], strcmp(a[1], "-") ? a[1] : NULL);
 }
 
+static int op_end(struct call *c, char **a)
+{
+    return c->st->ops->end(c->st, a[0]);
+}
+
 static int (*const run[SP_NOPS])(struct call *, char **) = {
     [SP_LIST] = op_list, [SP_GET] = op_get, [SP_STATUS] = op_status,
     [SP_RESERVE] = op_reserve, [SP_CREATE] = op_create, [SP_RESUME] = op_resume,
     [SP_REMOVE] = op_remove, [SP_ABANDON] = op_abandon, [SP_SERVERS] = op_servers,
     [SP_MOUNT_ADD] = op_mount_add, [SP_MOUNT_LIST] = op_mount_list,
-    [SP_MOUNT_DEL] = op_mount_del, [SP_SHADOW_RESERVE] = op_shadow_reserve,
+    [SP_MOUNT_DEL] = op_mount_del, [SP_END] = op_end,
+    [SP_SHADOW_RESERVE] = op_shadow_reserve,
 };
 
 /* Writers wait their turn (stored_wlock.c); the wait stays well inside

@@ -19,17 +19,24 @@
 
 #define XDG_OPEN "/usr/bin/xdg-open"
 
+/* The name as an error line may show it: never a control or non-ASCII
+ * byte on the terminal. */
+static const char *shown(const char *file)
+{
+    return x2go_is_printable_ascii(file) ? file : "the icon file (name not shown)";
+}
+
 static int read_icon(const char *file, char *mp, size_t len)
 {
     char buf[4096], sid[256];
     struct stat st;
     int fd = open(file, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0)
-        return x2go_cmd_fail(1, "cannot open %.200s: %s", file, strerror(errno));
+        return x2go_cmd_fail(1, "cannot open %.200s: %s", shown(file), strerror(errno));
     ssize_t n = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? read(fd, buf, sizeof buf) : -1;
     close(fd);
     if (n <= 0 || !x2go_icon_parse(buf, (size_t)n, mp, len, sid, sizeof sid))
-        return x2go_cmd_fail(1, "%.200s is not an X2Go share icon file", file);
+        return x2go_cmd_fail(1, "%.200s is not an X2Go share icon file", shown(file));
     return 0;
 }
 
@@ -49,7 +56,7 @@ static int run_fm(int argc, char **argv, FILE *out)
         return rc;
     if (!x2go_mount_path_valid(pw->pw_name, mp) || strncmp(mp, media, strlen(media)) ||
         lstat(mp, &st) < 0 || !S_ISDIR(st.st_mode))
-        return x2go_cmd_fail(1, "%.200s names no shared folder of %s", argv[0], pw->pw_name);
+        return x2go_cmd_fail(1, "%.200s names no shared folder of %s", shown(argv[0]), pw->pw_name);
     char *const args[] = {"xdg-open", mp, NULL};
     execv(XDG_OPEN, args);
     return x2go_cmd_fail(1, "cannot run %s: %s (install xdg-utils)", XDG_OPEN, strerror(errno));

@@ -30,10 +30,13 @@ def session(user=USER_A, display=DISPLAY):
     if made_top:
         os.mkdir(top, 0o700)
         os.chown(top, pw.pw_uid, pw.pw_gid)
-    os.mkdir(sdir, 0o700)
-    os.chown(sdir, pw.pw_uid, pw.pw_gid)
     try:
         with fx.user_nxagent(user, display):
+            # made once the X server is up: a dir without a row that
+            # stays untouched for the daemon's grace (30 s, easily spent
+            # starting X on a loaded machine) is an orphan it removes
+            os.mkdir(sdir, 0o700)
+            os.chown(sdir, pw.pw_uid, pw.pw_gid)
             yield sid, sdir
     finally:
         shutil.rmtree(sdir, ignore_errors=True)

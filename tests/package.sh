@@ -103,9 +103,13 @@ check "install $version" dpkg -i --force-confdef --force-confold "$deb1"
 [ "$(installed)" = "install ok installed $version" ] && pass "dpkg: installed $version" ||
     fail "dpkg: $(installed)"
 # Set-id files: exactly those with a statoverride, root:x2gouser 2755.
-setid=$(find /usr/lib/x2go /usr/bin /usr/sbin -xdev -type f -perm /6000 -name 'x2go*' | sort)
-over=$(dpkg-statoverride --list '/usr/lib/x2go/*' | awk '{print $4}' | sort)
-bad=$(dpkg-statoverride --list '/usr/lib/x2go/*' | awk '$1 != "root" || $2 != "x2gouser" || $3 != "2755"')
+# Only this package's files and overrides: x2gobroker-agent, when
+# installed, has its own set-id helper and override in /usr/lib/x2go.
+ours() { dpkg -L x2goserver-c | sort; }
+setid=$(find /usr/lib/x2go /usr/bin /usr/sbin -xdev -type f -perm /6000 -name 'x2go*' | sort |
+    comm -12 - <(ours))
+over=$(dpkg-statoverride --list '/usr/lib/x2go/*' | awk '{print $4}' | sort | comm -12 - <(ours))
+bad=$(dpkg-statoverride --list '/usr/lib/x2go/*' | awk '$2 == "x2gouser" && ($1 != "root" || $3 != "2755")')
 [ "$setid" = "$over" ] && [ -z "$bad" ] && pass "set-id files: ${over:-none}" ||
     fail "set-id files: found '$setid', overrides '$over' $bad"
 check "database created" test -s /var/lib/x2go/x2go_sessions
@@ -180,7 +184,8 @@ done
     fail "after remove:$leftover"
 check "remove keeps the configuration" test -s /etc/x2go/x2goserver.conf
 check "remove keeps the database" test -s /var/lib/x2go/x2go_sessions
-dpkg-statoverride --list '/usr/lib/x2go/*' | grep -q . && fail "statoverride left after remove" ||
+dpkg-statoverride --list '/usr/lib/x2go/*' | awk '$2 == "x2gouser"' | grep -q . &&
+    fail "statoverride left after remove" ||
     pass "statoverride removed"
 daemon_runs $started && fail "a daemon still runs after remove" || pass "the daemons are stopped"
 check "purge" dpkg -P x2goserver-c

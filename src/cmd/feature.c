@@ -13,6 +13,7 @@
 
 /* In the reference's listing order. */
 static const char *const builtin[] = {
+    "X2GO_DESKTOPSHARING",
     "X2GO_RUN_EXTENSIONS",
     "X2GO_FMBINDINGS",
     "X2GO_PRINTING",

@@ -419,6 +419,7 @@ static int run_runcommand(int argc, char **argv, FILE *out)
     /* The program is done: so is the session. Its files stay for the
      * client's x2gocmdexitmessage when the program could not run, and at
      * loglevel debug. */
+    x2go_sharing_helper(&c, "x2goterminate-desktopsharing", s.sid);
     x2go_umount_shares(s.sid);
     bool keep = !ran || x2go_conf_loglevel() == LOG_DEBUG;
     x2go_end_session(&c, &s, !keep);

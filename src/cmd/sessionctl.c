@@ -308,6 +308,7 @@ static int resume(struct x2go_ctx *c, struct x2go_session *s, const struct resum
         if (setenv("DISPLAY", disp, 1) == 0)
             x2go_run_optional("/usr/bin/x2gosetkeyboard", sid, 0, NULL);
     }
+    x2go_sharing_helper(c, "x2goresume-desktopsharing", sid);
     x2go_run_hooks(sid, "post-resume", NULL);
     x2go_write_sshd_pid(dir);
     print_ports(out, ports[0], ports[1], ports[2]);

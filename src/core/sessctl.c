@@ -20,6 +20,7 @@
 
 #define SUSPEND_WAIT_MS 5000
 #define TERMINATE_WAIT_MS 3000
+#define SHARING_HELPER_MS 5000
 
 int x2go_ctx_open(struct x2go_ctx *c)
 {
@@ -119,6 +120,16 @@ void x2go_run_optional(const char *path, const char *arg, int timeout_ms, char *
         x2go_log(LOG_WARNING, "%s %s did not finish in time and was killed", path, arg);
 }
 
+void x2go_sharing_helper(const struct x2go_ctx *c, const char *name, const char *sid)
+{
+    char path[PATH_MAX];
+    /* As the session's owner only: the helpers act on the caller's own
+     * applet (root acting on another user's session leaves it alone). */
+    if (c->uid != getuid() || x2go_fmt(path, sizeof path, X2GO_PREFIX "/bin/%s", name) < 0)
+        return;
+    x2go_run_optional(path, sid, SHARING_HELPER_MS, NULL);
+}
+
 static void session_dir(const struct x2go_ctx *c, const char *sid, char *dir, size_t len)
 {
     if (x2go_sessdir_open(c->user, c->uid, sid, dir, len) < 0)
@@ -132,6 +143,7 @@ int x2go_suspend(struct x2go_ctx *c, const struct x2go_session *s)
         x2go_log(LOG_NOTICE, "session with ID %s has ended, nothing to suspend", s->sid);
         return 0;
     }
+    x2go_sharing_helper(c, "x2gosuspend-desktopsharing", s->sid);
     x2go_run_hooks(s->sid, "pre-suspend", NULL);
     x2go_umount_shares(s->sid);
     enum x2go_agent_state st = x2go_agent_state_read(c->user, c->uid, s->sid);
@@ -256,6 +268,7 @@ void x2go_terminate(struct x2go_ctx *c, const struct x2go_session *s)
 {
     char dir[PATH_MAX];
     session_dir(c, s->sid, dir, sizeof dir);
+    x2go_sharing_helper(c, "x2goterminate-desktopsharing", s->sid);
     x2go_run_hooks(s->sid, "pre-terminate", NULL);
     x2go_umount_shares(s->sid);
     kill_runcommand(c, dir);

@@ -64,6 +64,9 @@ void x2go_rmforward(const struct x2go_ctx *c, const char *sid);
 /* Run an optional helper of another package (x2goumount-session,
  * x2gosetkeyboard) when installed; wait at most timeout_ms (0: detach). */
 void x2go_run_optional(const char *path, const char *arg, int timeout_ms, char *const envp[]);
+/* Run the desktop-sharing helper name (x2gosuspend-desktopsharing, ...)
+ * on sid as the session's owner, at most 5 s. */
+void x2go_sharing_helper(const struct x2go_ctx *c, const char *name, const char *sid);
 /* Unmount the session's shares and drop their rows, as the caller
  * (x2goumount-session, at most 10 s). */
 void x2go_umount_shares(const char *sid);

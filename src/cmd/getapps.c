@@ -25,6 +25,7 @@
 #include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/sendfile.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -486,6 +487,37 @@ static char *make_menu(struct apps *a, const struct passwd *pw, size_t *len)
     return menu;
 }
 
+/* A fresh cached menu goes from the file to stdout without a copy in
+ * memory (it is megabytes; copies and their page faults were most of a
+ * cached query's time). Nothing else is printed by this command, and it
+ * cannot fail after the first byte but by a write error. */
+static int send_cached(int fd, off_t off, size_t len)
+{
+    int rc = 0;
+    while (len > 0 && rc == 0) {
+        ssize_t n = sendfile(STDOUT_FILENO, fd, &off, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EINVAL || errno == ENOSYS)) { /* stdout takes no sendfile */
+            char buf[65536];
+            n = pread(fd, buf, len < sizeof buf ? len : sizeof buf, off);
+            for (ssize_t w = 0, k; w < n; w += k)
+                if ((k = write(STDOUT_FILENO, buf + w, (size_t)(n - w))) < 0 && errno != EINTR)
+                    n = -1;
+                else if (k < 0)
+                    k = 0;
+            off += n > 0 ? n : 0;
+        }
+        if (n <= 0)
+            rc = x2go_cmd_fail(1, "cannot write the menu: %s", n < 0 ? strerror(errno)
+                                                                      : "cache file shrank");
+        else
+            len -= (size_t)n;
+    }
+    close(fd);
+    return rc;
+}
+
 static int run_getapps(int argc, char **argv, FILE *out)
 {
     (void)argc;
@@ -505,15 +537,16 @@ static int run_getapps(int argc, char **argv, FILE *out)
     bool cached = !a.tmpcache && a.cache[0] &&
                   x2go_fmt(file, sizeof file, "%s/.x2go/cache/menu", pw->pw_dir) >= 0;
     size_t len = 0;
-    char *menu = cached ? x2go_deps_load(file, key, a.uid, &len) : NULL;
-    if (!menu) {
-        x2go_deps_init(&deps, key);
-        menu = make_menu(&a, pw, &len);
-        if (cached && !deps.broken && x2go_deps_save(&deps, file, menu, len) < 0)
-            x2go_log(LOG_INFO, "menu not cached: %s", x2go_err());
-        x2go_deps_free(&deps);
-        free_apps(&a);
-    }
+    off_t off;
+    int fd = cached ? x2go_deps_open(file, key, a.uid, &off, &len) : -1;
+    if (fd >= 0)
+        return send_cached(fd, off, len);
+    x2go_deps_init(&deps, key);
+    char *menu = make_menu(&a, pw, &len);
+    if (cached && !deps.broken && x2go_deps_save(&deps, file, menu, len) < 0)
+        x2go_log(LOG_INFO, "menu not cached: %s", x2go_err());
+    x2go_deps_free(&deps);
+    free_apps(&a);
     fwrite(menu, 1, len, out);
     free(menu);
     return 0;

@@ -10,6 +10,7 @@
 #include "log.h"
 #include "proc.h"
 #include "sessfiles.h"
+#include "share_ask.h"
 #include "store.h"
 #include "sysports.h"
 #include "util.h"
@@ -18,7 +19,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +33,9 @@
 #define AGENT_BIN "/usr/bin/x2goagent"
 #define NX_CLIENT_BIN X2GO_LIBEXECDIR "/x2gosuspend-agent"
 #define LISTEN_WAIT_MS 8000
+#define SHARING_GROUP "x2godesktopsharing"
+#define SHARE_WAIT_MS 120000 /* the owner's answer to a sharing request */
+#define SHARED_ELSEWHERE (-100) /* parse_shadow(): the owner's agent was printed */
 
 extern char **environ;
 
@@ -44,6 +50,7 @@ struct start {
     char idcmd[256];  /* the command as it goes into the id */
     char shadow_display[16];
     int shadow_mode;
+    char shadreq[X2GO_USER_MAX + 1]; /* the requester, when sharing one's desktop */
     char shadow_geometry[64];
     /* environment of the session */
     char user[X2GO_USER_MAX + 1], home[PATH_MAX], host[256], xauthority[PATH_MAX];
@@ -166,29 +173,31 @@ static int find_client(struct start *s)
                             "Aborting session startup.");
 }
 
-/* Shadowing one's own desktop: <mode>XSHAD<user>XSHAD<display>. Other
- * users' desktops need the desktop-sharing applet, which this server does
- * not provide: that is a denial, in the words python-x2go looks for. */
-static int parse_shadow(struct start *s, int argc, char **argv)
+/* Another user's desktop: only through that user's sharing applet, which
+ * asks its owner and, on a yes, starts the shadow agent as the owner
+ * (spec 2.2). Its answer is relayed; a refusal, a timeout or no applet is
+ * the reference's "ACCESS DENIED", exit 8. */
+static int ask_owner(struct start *s, char **argv, const struct x2go_shadow_req *r, FILE *out)
 {
-    const char *a = strstr(s->cmd, "XSHAD");
-    const char *b = a ? strstr(a + 5, "XSHAD") : NULL;
-    if (!a || !b || a - s->cmd != 1 || (s->cmd[0] != '0' && s->cmd[0] != '1'))
-        return x2go_cmd_fail(2, "invalid shadow request '%s' (use "
-                                "<0|1>XSHAD<user>XSHAD<display>)", s->cmd);
-    s->shadow_mode = s->cmd[0] - '0';
-    size_t ul = (size_t)(b - (a + 5));
-    const char *disp = b + 5;
-    bool other = ul != strlen(s->user) || strncmp(a + 5, s->user, ul) != 0;
-    if (other || (argc >= 10 && strcmp(argv[9], s->user) != 0))
-        return x2go_cmd_fail(8, "ACCESS DENIED: sharing %s is not available on this server "
-                                "(no desktop-sharing support)", s->cmd);
-    const char *d = disp[0] == ':' ? disp + 1 : disp;
-    size_t nd = strspn(d, "0123456789");
-    if (nd < 1 || nd > 4 || (d[nd] && strcmp(d + nd, ".0")))
-        return x2go_cmd_fail(2, "invalid display to shadow '%s'", disp);
-    snprintf(s->shadow_display, sizeof s->shadow_display, ":%.*s", (int)nd, d);
-    /* The shadow agent takes the geometry of the shadowed display. */
+    struct x2go_share_answer a;
+    if (x2go_share_ask(argv, s->client, s->user, r, SHARE_WAIT_MS, &a) < 0)
+        return x2go_cmd_fail(8, "ACCESS DENIED to %s (cannot ask the desktop owner: %s)",
+                             s->cmd, x2go_err());
+    if (a.denied) {
+        x2go_log(LOG_NOTICE, "%s denied access to %s's desktop :%d: %s", s->user, r->user,
+                 r->display, a.reason);
+        return x2go_cmd_fail(8, "ACCESS DENIED to %s", s->cmd); /* python-x2go wants both */
+    }
+    if (x2go_xauth(s->xauthority, s->host, a.display, a.cookie) < 0)
+        return x2go_cmd_fail(12, "cannot add the shared session's cookie: %s", x2go_err());
+    fprintf(out, "%d\n%s\n%d\n%s\n%d\n%d\n%d\n", a.display, a.cookie, a.pid, a.sid,
+            a.ports[0], a.ports[1], a.ports[2]);
+    return SHARED_ELSEWHERE;
+}
+
+/* The shadow agent takes the geometry of the shadowed display. */
+static int shadow_geometry(struct start *s)
+{
     char *argvx[] = {"xwininfo", "-root", NULL};
     char env_display[32];
     snprintf(env_display, sizeof env_display, "DISPLAY=%s", s->shadow_display);
@@ -210,6 +219,26 @@ static int parse_shadow(struct start *s, int argc, char **argv)
         s->shadow_geometry[o] = '\0';
     }
     return 0;
+}
+
+/* <mode>XSHAD<user>XSHAD<display>: one's own desktop here, for oneself or
+ * (10th argument, from one's own applet) for the requester named there;
+ * another user's desktop through that user's applet. */
+static int parse_shadow(struct start *s, int argc, char **argv, FILE *out)
+{
+    struct x2go_shadow_req r;
+    if (x2go_shadow_req_parse(s->cmd, &r) < 0)
+        return x2go_cmd_error(2);
+    s->shadow_mode = r.mode;
+    if (strcmp(r.user, s->user) != 0)
+        return ask_owner(s, argv, &r, out);
+    if (argc >= 10 && strcmp(argv[9], s->user) != 0) {
+        if (!x2go_username_valid(argv[9]) || !getpwnam(argv[9]))
+            return x2go_cmd_fail(2, "invalid requesting user '%.100s'", argv[9]);
+        snprintf(s->shadreq, sizeof s->shadreq, "%s", argv[9]);
+    }
+    snprintf(s->shadow_display, sizeof s->shadow_display, ":%d", r.display);
+    return shadow_geometry(s);
 }
 
 /* The environment of the agent and of the pre-start hooks: ours without
@@ -307,6 +336,25 @@ static int make_files(struct start *s, const struct x2go_agent_conf *ac, const c
     return 0;
 }
 
+/* A shadow session's dir is 0710, of the sharing group when the owner is
+ * in it (spec 2.1.1 step 16): the viewer may reach its files there. */
+static int share_dir(const struct start *s)
+{
+    struct group *g = getgrnam(SHARING_GROUP);
+    gid_t groups[256];
+    int ng = (int)X2GO_ARRAY_LEN(groups);
+    struct passwd *pw = getpwuid(s->uid);
+    bool member = false;
+    if (g && pw && getgrouplist(s->user, pw->pw_gid, groups, &ng) >= 0)
+        for (int i = 0; i < ng; i++)
+            member = member || groups[i] == g->gr_gid;
+    if ((member && chown(s->dir, (uid_t)-1, g->gr_gid) < 0) || chmod(s->dir, 0710) < 0) {
+        x2go_seterr("cannot open the session directory to the viewer: %s", strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
 /* The session dir and its log, opened into *logfd. */
 static int make_dir_and_log(struct start *s, int *logfd)
 {
@@ -316,6 +364,8 @@ static int make_dir_and_log(struct start *s, int *logfd)
     if (x2go_sessdir_create(s->user, s->uid, s->res.sid, s->dir, sizeof s->dir) < 0)
         return fail(s, 12, "%s", x2go_err());
     s->files_made = true;
+    if (s->stype == 'S' && share_dir(s) < 0)
+        return fail(s, 12, "%s", x2go_err());
     if (x2go_fmt(path, sizeof path, "%s/session.log", s->dir) < 0)
         return fail(s, 12, "%s", x2go_err());
     *logfd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_APPEND, 0600);
@@ -492,7 +542,8 @@ static int reserve(struct start *s)
     if (l < 0)
         return x2go_cmd_fail(9, "cannot check the session limit: %s", x2go_err());
     struct x2go_reserve_req req = {
-        .server = s->host, .owner = s->user, .epoch = (long long)time(NULL),
+        .server = s->host, .owner = s->shadreq[0] ? s->shadreq : s->user,
+        .epoch = (long long)time(NULL),
         .type = s->stype == 'P' ? 'R' : s->stype, .command = s->idcmd, .depth = s->depth,
         .xdmcp = s->stype == 'S' ? NULL : s->xdmcp, .display_start = 50,
         .port_start = x2go_random_port(), .nports = 3,
@@ -519,9 +570,9 @@ static int run_startagent(int argc, char **argv, FILE *out)
     if (rc == 0)
         rc = find_environment(&s);
     if (rc == 0 && s.stype == 'S')
-        rc = parse_shadow(&s, argc, argv);
+        rc = parse_shadow(&s, argc, argv, out);
     if (rc)
-        return rc;
+        return rc == SHARED_ELSEWHERE ? 0 : rc;
     s.st = x2go_store_open();
     if (!s.st)
         return x2go_cmd_error(10);

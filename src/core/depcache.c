@@ -3,9 +3,11 @@
 #include "util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define MAGIC "x2go-depcache-1\n"
 #define CACHE_MAX (64 * 1024 * 1024)
@@ -130,20 +132,26 @@ static bool still_same(const char *p, const char *end)
     return true;
 }
 
+/* The recorded part rec[0..dl) was made with key and still holds. */
+static bool fresh(const char *rec, uint64_t dl, const char *key)
+{
+    size_t ml = strlen(MAGIC), kl = strlen(key) + 1;
+    return dl >= ml + kl && !memcmp(rec, MAGIC, ml) && !memcmp(rec + ml, key, kl) &&
+           still_same(rec + ml + kl, rec + dl);
+}
+
 char *x2go_deps_load(const char *file, const char *key, uid_t uid, size_t *len)
 {
     size_t n;
     uint64_t dl;
     unsigned char *b = x2go_read_trusted(file, CACHE_MAX, uid, &n, NULL);
-    size_t ml = strlen(MAGIC), kl = strlen(key) + 1;
     if (!b)
         return NULL;
     if (n < sizeof dl)
         goto stale;
     memcpy(&dl, b, sizeof dl);
     const char *rec = (const char *)b + sizeof dl;
-    if (dl > n - sizeof dl || dl < ml + kl || memcmp(rec, MAGIC, ml) ||
-        memcmp(rec + ml, key, kl) || !still_same(rec + ml + kl, rec + dl))
+    if (dl > n - sizeof dl || !fresh(rec, dl, key))
         goto stale;
     *len = n - sizeof dl - dl;
     memmove(b, rec + dl, *len);
@@ -152,4 +160,27 @@ char *x2go_deps_load(const char *file, const char *key, uid_t uid, size_t *len)
 stale:
     free(b);
     return NULL;
+}
+
+int x2go_deps_open(const char *file, const char *key, uid_t uid, off_t *off, size_t *len)
+{
+    int fd = open(file, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    struct stat st;
+    uint64_t dl;
+    char *rec = NULL;
+    if (fd < 0)
+        return -1;
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != uid ||
+        st.st_size > CACHE_MAX || (size_t)st.st_size < sizeof dl ||
+        pread(fd, &dl, sizeof dl, 0) != (ssize_t)sizeof dl ||
+        dl > (uint64_t)st.st_size - sizeof dl || !(rec = malloc(dl ? dl : 1)) ||
+        pread(fd, rec, dl, sizeof dl) != (ssize_t)dl || !fresh(rec, dl, key)) {
+        free(rec);
+        close(fd);
+        return -1;
+    }
+    free(rec);
+    *off = (off_t)(sizeof dl + dl);
+    *len = (size_t)st.st_size - sizeof dl - dl;
+    return fd;
 }

@@ -35,4 +35,9 @@ int x2go_deps_save(const struct x2go_deps *d, const char *file, const char *out,
  * key and nothing recorded changed; NULL otherwise. */
 char *x2go_deps_load(const char *file, const char *key, uid_t uid, size_t *len);
 
+/* The same check, leaving the output in the file (no copy of a menu of
+ * megabytes in memory): the open descriptor, with the output at *off for
+ * *len bytes; -1 when there is no fresh cache. */
+int x2go_deps_open(const char *file, const char *key, uid_t uid, off_t *off, size_t *len);
+
 #endif

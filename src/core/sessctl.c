@@ -209,7 +209,11 @@ bool x2go_end_session(struct x2go_ctx *c, const struct x2go_session *s, bool rem
     bool alive = x2go_session_agent_alive(c, s);
     bool signalled =
         alive && x2go_agent_signal((pid_t)s->agent_pid, s->sid, c->uid, SIGTERM) == 0;
-    if (s->status != 'F')
+    /* The history tells the two apart: an agent we end is a terminate,
+     * one already gone (killed, crashed) is a failure. */
+    if (s->status != 'F' && alive)
+        c->st->ops->end(c->st, s->sid);
+    else if (s->status != 'F')
         c->st->ops->change_status(c->st, s->sid, 'F');
     /* Give the agent a moment to go, so its files are not rewritten after
      * we removed them; then clean up what the reference left behind. */

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "history.h"
 #include "session.h"
 
 #define X2GO_MAX_PORTS 5 /* gr, sound, fs, tekictrl, tekidata */
@@ -61,6 +62,18 @@ struct x2go_reservation {
     int ports[X2GO_MAX_PORTS];
 };
 
+/* Displays and ports the allocator hands out (x2gostartagent). */
+#define X2GO_ALLOC_DISPLAY_FIRST 50
+#define X2GO_ALLOC_PORT_FIRST 30000
+
+/* Rows in the database that hold a display or a port, whatever host. */
+struct x2go_store_usage {
+    long displays, ports;
+};
+
+/* Session history retention ([history] retention in x2goserver.conf). */
+#define X2GO_HISTORY_RETENTION_DEFAULT "90d"
+
 struct x2go_store;
 
 struct x2go_store_ops {
@@ -98,6 +111,18 @@ struct x2go_store_ops {
     int (*mount_list)(struct x2go_store *st, const char *sid, char **out);
     /* One row (path) or all rows of the session (path NULL). */
     int (*mount_del)(struct x2go_store *st, const char *sid, const char *path);
+    /* Ended by its user or its command (x2goterminate-session, the end of
+     * x2goruncommand): status F, recorded as terminated, not failed. A
+     * passing T inside one transaction tells the history trigger. */
+    int (*end)(struct x2go_store *st, const char *sid);
+    /* Root only, and absent (NULL) in the store server's client: users
+     * never read the history. Oldest first. */
+    int (*history)(struct x2go_store *st, const struct x2go_hist_query *q,
+                   struct x2go_hist_list *out);
+    /* Keep events for secs seconds (0: for ever); prunes at once when the
+     * setting changed. Writes only then. */
+    int (*history_retain)(struct x2go_store *st, long long secs);
+    int (*usage)(struct x2go_store *st, struct x2go_store_usage *out);
 };
 
 struct x2go_store {
@@ -106,8 +131,15 @@ struct x2go_store {
     bool is_root;
 };
 
-/* Open the configured backend for the calling user. */
+/* Open the configured backend for the calling user. Root's open also
+ * brings the history retention in line with x2goserver.conf. */
 struct x2go_store *x2go_store_open(void);
+/* [history] retention from x2goserver.conf in seconds; -1 (error set). */
+int x2go_store_history_conf(long long *secs);
+/* st's op, or -1 with a clear error when the backend has none. */
+int x2go_store_history(struct x2go_store *st, const struct x2go_hist_query *q,
+                       struct x2go_hist_list *out);
+int x2go_store_usage(struct x2go_store *st, struct x2go_store_usage *out);
 /* Direct SQLite access to a given file (root, the store server, tests).
  * Opening never writes (reads work on a full disk). */
 struct x2go_store *x2go_store_sqlite_open(const char *path, const char *caller,

@@ -1,6 +1,7 @@
 /* SQLite backend: displays and ports. A reservation expires stale rows,
  * enforces the owner's limits and allocates display, ports and row, all
  * in one IMMEDIATE transaction; a resume re-checks its ports the same way. */
+#include "sharing.h"
 #include "store_sqlite_int.h"
 #include "sysports.h"
 #include "util.h"
@@ -198,7 +199,8 @@ static int reserve_locked(sqlite3 *db, const struct x2go_reserve_req *r,
 int x2go_sq_reserve(struct x2go_store *st, const struct x2go_reserve_req *r,
                     struct x2go_reservation *out)
 {
-    if (!st->is_root && strcmp(r->owner, st->caller) != 0) {
+    if (!st->is_root && strcmp(r->owner, st->caller) != 0 &&
+        !x2go_shadow_of(r->type, r->command, st->caller)) {
         x2go_seterr("cannot reserve a session for another user");
         return -1;
     }

@@ -209,7 +209,8 @@ static const struct x2go_store_ops pg_ops = {
     .change_status = pg_change_status, .reserve = x2go_pg_reserve, .create = pg_create,
     .resume = x2go_pg_resume, .remove = pg_remove, .abandon = pg_abandon,
     .servers = pg_servers, .mount_add = x2go_pg_mount_add, .mount_list = x2go_pg_mount_list,
-    .mount_del = x2go_pg_mount_del,
+    .mount_del = x2go_pg_mount_del, .end = x2go_pg_end, .history = x2go_pg_history,
+    .history_retain = x2go_pg_history_retain, .usage = x2go_pg_usage,
 };
 
 /* The password of the caller's role: root's is written by x2godbadmin
@@ -243,21 +244,12 @@ struct x2go_store *x2go_store_pg_open(const char *caller, bool is_root)
     explicit_bzero(pw, sizeof pw);
     if (!pg)
         return NULL;
-    /* A database of another schema fails here with one clear line. */
-    PGresult *r = x2go_pg_run(pg, "probe", is_root ? "SELECT session_id, creator_id,"
-                              " tekidata_port FROM sessions LIMIT 0"
-                              : "SELECT session_id, tekidata_port FROM sessions_view"
-                              " LIMIT 0", 0, NULL);
-    if (!r) {
-        char why[512];
-        snprintf(why, sizeof why, "%s", x2go_err());
-        x2go_seterr("the PostgreSQL database %s on %s:%s is not an X2Go session database"
-                    " (%s); run x2godbadmin --createdb or --updatedb", X2GO_PG_DB, c.host,
-                    c.port, why);
-        x2go_pq()->PQfinish(pg);
-        return NULL;
-    }
-    x2go_pq()->PQclear(r);
+    /* No probe query (a round trip on every command): a database of
+     * another schema fails at its first statement with one clear line. */
+    char where[320];
+    snprintf(where, sizeof where, "the PostgreSQL database %s on %s:%s", X2GO_PG_DB, c.host,
+             c.port);
+    x2go_pg_expect_schema(where);
     struct pg_store *st = x2go_store_new(sizeof *st, &pg_ops, caller, is_root);
     st->pg = pg;
     return &st->base;

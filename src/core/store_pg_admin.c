@@ -114,6 +114,8 @@ int x2go_pg_admin_schema(PGconn *pg)
     int rc = run_all(pg, "create schema", schema, X2GO_ARRAY_LEN(schema));
     if (rc == 0)
         rc = run_all(pg, "create guard", guard, X2GO_ARRAY_LEN(guard));
+    if (rc == 0)
+        rc = run_all(pg, "create history", x2go_pg_history_schema, x2go_pg_history_schema_len);
     return x2go_pg_finish(pg, rc);
 }
 
@@ -121,7 +123,10 @@ int x2go_pg_admin_guard(PGconn *pg)
 {
     if (x2go_pg_begin(pg) < 0)
         return -1;
-    return x2go_pg_finish(pg, run_all(pg, "create guard", guard, X2GO_ARRAY_LEN(guard)));
+    int rc = run_all(pg, "create guard", guard, X2GO_ARRAY_LEN(guard));
+    if (rc == 0)
+        rc = run_all(pg, "create history", x2go_pg_history_schema, x2go_pg_history_schema_len);
+    return x2go_pg_finish(pg, rc);
 }
 
 /* "CREATE ROLE <ident> LOGIN PASSWORD '<hash>'": the hash is computed

@@ -19,7 +19,8 @@
 
 /* Tables, views, rules, grants and guard in one transaction. */
 int x2go_pg_admin_schema(PGconn *pg);
-/* (Re)install the guard triggers on an existing database. */
+/* (Re)install the guard triggers and the session history on an existing
+ * database (nothing is dropped). */
 int x2go_pg_admin_guard(PGconn *pg);
 /* "<verb> <quoted role>[ LOGIN PASSWORD '<hash>']" into sql. */
 int x2go_pg_admin_role_sql(PGconn *pg, const char *verb, const char *role,

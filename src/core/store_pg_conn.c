@@ -152,6 +152,12 @@ PGconn *x2go_pg_connect(const struct x2go_pg_conf *c, const char *db, const char
 }
 
 static char last_state[6];
+static char schema_where[320];
+
+void x2go_pg_expect_schema(const char *where)
+{
+    snprintf(schema_where, sizeof schema_where, "%s", where);
+}
 
 const char *x2go_pg_last_state(void)
 {
@@ -171,7 +177,12 @@ PGresult *x2go_pg_run(PGconn *pg, const char *what, const char *sql, int n,
     char why[512];
     snprintf(why, sizeof why, "%s", r ? pq->PQresultErrorMessage(r) : pq->PQerrorMessage(pg));
     first_line(why);
-    x2go_seterr("session database: %s: %s", what, why);
+    /* 42P01 undefined table, 42703 undefined column */
+    if (*schema_where && (strcmp(last_state, "42P01") == 0 || strcmp(last_state, "42703") == 0))
+        x2go_seterr("%s is not an X2Go session database (%s); run x2godbadmin --createdb or "
+                    "--updatedb", schema_where, why);
+    else
+        x2go_seterr("session database: %s: %s", what, why);
     pq->PQclear(r);
     return NULL;
 }

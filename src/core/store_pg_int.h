@@ -68,6 +68,10 @@ PGconn *x2go_pg_connect(const struct x2go_pg_conf *c, const char *db, const char
  * result (tuples or command ok), or NULL with the error set naming what. */
 PGresult *x2go_pg_run(PGconn *pg, const char *what, const char *sql, int n,
                       const char *const *params);
+/* From now on, a statement failing on a missing table or column (a
+ * database of another schema) says so, naming where (the database, its
+ * host and port): the session store's connections need no probe query. */
+void x2go_pg_expect_schema(const char *where);
 /* SQLSTATE of the last failed statement ("" if none was given). */
 const char *x2go_pg_last_state(void);
 /* As x2go_pg_run for commands: affected rows, or -1. */
@@ -94,5 +98,14 @@ int x2go_pg_mount_add(struct x2go_store *st, const char *sid, const char *path,
                       const char *client);
 int x2go_pg_mount_list(struct x2go_store *st, const char *sid, char **out);
 int x2go_pg_mount_del(struct x2go_store *st, const char *sid, const char *path);
+
+/* The session history (store_pg_history.c). */
+extern const char *const x2go_pg_history_schema[];
+extern const size_t x2go_pg_history_schema_len;
+int x2go_pg_history_retain(struct x2go_store *st, long long secs);
+int x2go_pg_history(struct x2go_store *st, const struct x2go_hist_query *q,
+                    struct x2go_hist_list *out);
+int x2go_pg_usage(struct x2go_store *st, struct x2go_store_usage *out);
+int x2go_pg_end(struct x2go_store *st, const char *sid);
 
 #endif

@@ -172,17 +172,19 @@ static int parse_ports(const char *p, int ports[X2GO_MAX_PORTS])
 static int s_reserve(struct x2go_store *st, const struct x2go_reserve_req *r,
                      struct x2go_reservation *out)
 {
-    (void)st;
     char epoch[24], type[2] = {r->type, 0}, depth[8], dstart[8], pstart[8], np[4];
     snprintf(epoch, sizeof epoch, "%lld", r->epoch);
     snprintf(depth, sizeof depth, "%d", r->depth);
     snprintf(dstart, sizeof dstart, "%d", r->display_start);
     snprintf(pstart, sizeof pstart, "%d", r->port_start);
     snprintf(np, sizeof np, "%d", r->nports);
-    const char *args[] = {epoch, type, r->command, depth, r->xdmcp ? r->xdmcp : "-",
+    const char *args[] = {r->owner, epoch, type, r->command, depth, r->xdmcp ? r->xdmcp : "-",
                           dstart, pstart, np};
     char *res;
-    int rc = call(SP_RESERVE, args, &res);
+    /* Another owner than the caller: a shared desktop's row (the server
+     * checks that the desktop is the caller's). */
+    bool other = strcmp(r->owner, st->caller) != 0;
+    int rc = call(other ? SP_SHADOW_RESERVE : SP_RESERVE, args + !other, &res);
     if (rc != 0)
         return rc;
     memset(out, 0, sizeof *out);
@@ -272,6 +274,13 @@ static int s_mount_del(struct x2go_store *st, const char *sid, const char *path)
     return call(SP_MOUNT_DEL, args, NULL);
 }
 
+static int s_end(struct x2go_store *st, const char *sid)
+{
+    (void)st;
+    const char *args[] = {sid};
+    return call(SP_END, args, NULL);
+}
+
 static void s_close(struct x2go_store *st)
 {
     free(st);
@@ -281,7 +290,7 @@ static const struct x2go_store_ops sock_ops = {
     .close = s_close, .list = s_list, .get = s_get, .change_status = s_change_status,
     .reserve = s_reserve, .create = s_create, .resume = s_resume, .remove = s_remove,
     .abandon = s_abandon, .servers = s_servers, .mount_add = s_mount_add,
-    .mount_list = s_mount_list, .mount_del = s_mount_del,
+    .mount_list = s_mount_list, .mount_del = s_mount_del, .end = s_end,
 };
 
 struct x2go_store *x2go_store_sock_open(const char *caller)

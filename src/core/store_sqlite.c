@@ -165,7 +165,7 @@ static int sq_create(struct x2go_store *st, const char *sid, const char *cookie,
     sqlite3_stmt *s = x2go_sq_prep(sq(st),
         "UPDATE sessions SET status='R', last_time=" NOW ", cookie=?4, agent_pid=?5,"
         " client=?6, gr_port=?7, sound_port=?8, fs_port=?9, tekictrl_port=?10,"
-        " tekidata_port=?11 WHERE " OWNED " AND agent_pid IS NULL");
+        " tekidata_port=?11 WHERE " OWNED_OR_SHARED " AND agent_pid IS NULL");
     if (s) {
         sqlite3_bind_text(s, 4, cookie, -1, SQLITE_STATIC);
         sqlite3_bind_int64(s, 5, pid);
@@ -211,7 +211,7 @@ static int sq_remove(struct x2go_store *st, const char *sid)
 
 static int abandon_once(struct x2go_store *st, const char *sid)
 {
-    sqlite3_stmt *s = x2go_sq_prep(sq(st), "DELETE FROM sessions WHERE " OWNED
+    sqlite3_stmt *s = x2go_sq_prep(sq(st), "DELETE FROM sessions WHERE " OWNED_OR_SHARED
                                    " AND (agent_pid IS NULL OR status='F')");
     return x2go_sq_owned_update(st, s, sid);
 }
@@ -258,7 +258,9 @@ static const struct x2go_store_ops sqlite_ops = {
     .change_status = sq_change_status, .reserve = x2go_sq_reserve, .create = sq_create,
     .resume = x2go_sq_resume, .remove = sq_remove, .abandon = sq_abandon,
     .servers = sq_servers, .mount_add = x2go_sq_mount_add,
-    .mount_list = x2go_sq_mount_list, .mount_del = x2go_sq_mount_del,
+    .mount_list = x2go_sq_mount_list, .mount_del = x2go_sq_mount_del, .end = x2go_sq_end,
+    .history = x2go_sq_history, .history_retain = x2go_sq_history_retain,
+    .usage = x2go_sq_usage,
 };
 
 struct x2go_store *x2go_store_sqlite_open(const char *path, const char *caller, bool is_root)

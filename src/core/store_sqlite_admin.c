@@ -1,5 +1,5 @@
 /* Creating and upgrading the SQLite session database (x2godbadmin): the
- * reference schema (spec 3.2). WAL mode is set here, once, and never on
+ * reference schema (spec 3.2) and the session history beside it. WAL mode is set here, once, and never on
  * an ordinary open (that would be a write, failing on a full disk). */
 #include "store_sqlite_int.h"
 #include "util.h"
@@ -28,6 +28,17 @@ static const char schema[] =
     "CREATE TRIGGER fkd_ports_session_id BEFORE DELETE ON sessions FOR EACH ROW BEGIN"
     " DELETE FROM used_ports WHERE session_id = OLD.session_id; END;";
 
+/* One or two scripts in one transaction. */
+static int in_tx(sqlite3 *db, const char *a, const char *b)
+{
+    if (x2go_sq_begin(db) < 0)
+        return -1;
+    int rc = x2go_sq_exec(db, a);
+    if (rc == 0 && b)
+        rc = x2go_sq_exec(db, b);
+    return x2go_sq_finish(db, rc);
+}
+
 int x2go_store_sqlite_create(const char *path)
 {
     sqlite3 *db = x2go_sq_open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
@@ -35,7 +46,7 @@ int x2go_store_sqlite_create(const char *path)
         return -1;
     int rc = x2go_sq_exec(db, "PRAGMA journal_mode=WAL");
     if (rc == 0)
-        rc = x2go_sq_begin(db) == 0 ? x2go_sq_finish(db, x2go_sq_exec(db, schema)) : -1;
+        rc = in_tx(db, schema, x2go_sq_history_schema);
     if (rc == 0)
         x2go_sq_ballast_lay(db);
     sqlite3_close(db);
@@ -60,6 +71,10 @@ int x2go_store_sqlite_update(const char *path, const char *added[], size_t max)
         if (rc == 0 && n < max)
             added[n++] = cols[i];
     }
+    /* The session history (tables and triggers of their own; nothing of
+     * the reference's schema changes), added when missing. */
+    if (rc == 0)
+        rc = in_tx(db, x2go_sq_history_schema, NULL);
     if (rc == 0)
         x2go_sq_ballast_lay(db);
     sqlite3_close(db);

@@ -31,6 +31,12 @@ int x2go_sq_owned_update(struct x2go_store *st, sqlite3_stmt *s, const char *sid
 /* Ownership is part of every WHERE clause: uname must be the caller, or
  * the caller is root. Identity comes from the uid, never from the id. */
 #define OWNED "session_id=?1 AND (uname=?2 OR ?3)"
+/* Also a row the caller made for the requester of the caller's shared
+ * desktop (only the desktop's user can make a row naming it after XSHAD):
+ * for completing or undoing that start. */
+#define OWNED_OR_SHARED                                                                      \
+    "session_id=?1 AND (uname=?2 OR ?3 OR instr(session_id, 'XSHAD' || ?2 || 'XSHAD') = "  \
+    "instr(session_id, '_stS') + 5)"
 void x2go_sq_bind_owner(struct x2go_store *st, sqlite3_stmt *s, const char *sid);
 
 /* Space held back for suspends and terminations (store_sqlite_ballast.c):
@@ -48,5 +54,12 @@ int x2go_sq_mount_add(struct x2go_store *st, const char *sid, const char *path,
                       const char *client);
 int x2go_sq_mount_list(struct x2go_store *st, const char *sid, char **out);
 int x2go_sq_mount_del(struct x2go_store *st, const char *sid, const char *path);
+
+extern const char x2go_sq_history_schema[];
+int x2go_sq_history_retain(struct x2go_store *st, long long secs);
+int x2go_sq_history(struct x2go_store *st, const struct x2go_hist_query *q,
+                    struct x2go_hist_list *out);
+int x2go_sq_usage(struct x2go_store *st, struct x2go_store_usage *out);
+int x2go_sq_end(struct x2go_store *st, const char *sid);
 
 #endif

@@ -21,6 +21,13 @@ const struct x2go_sp_opdesc x2go_sp_ops[SP_NOPS] = {
     [SP_MOUNT_ADD] = {"mount_add", 3, {SA_SID, SA_MOUNT_PATH, SA_CLIENT}, false, SR_NONE, true},
     [SP_MOUNT_LIST] = {"mount_list", 1, {SA_SID}, false, SR_LINES},
     [SP_MOUNT_DEL] = {"mount_del", 2, {SA_SID, SA_MOUNT_PATH_OR_ALL}, false, SR_NONE, true},
+    /* Status F, recorded in the history as terminated. */
+    [SP_END] = {"end", 1, {SA_SID}, false, SR_NONE, true},
+    /* A shadow row of the caller's own desktop for the requesting user
+     * (desktop sharing, after the caller's applet said yes). */
+    [SP_SHADOW_RESERVE] = {"shadow_reserve", 9, {SA_USER, SA_EPOCH, SA_TYPE, SA_IDCMD, SA_DEPTH,
+                                                 SA_XDMCP, SA_DISPLAY, SA_PORT, SA_NPORTS},
+                           false, SR_RESERVATION, true},
 };
 
 static const struct {

@@ -131,6 +131,7 @@ struct daemon {
     size_t npidfds, max_pidfds; /* held agent pidfds, bounded */
     struct x2go_store *store;
     int64_t store_retry_at;
+    unsigned store_fails;       /* failed tries since the store was last up */
     int ep, infd, sigfd;
     int db_wd, tmp_wd;          /* inotify: database dir, /tmp */
     int64_t next_pass, next_periodic, last_pass;
@@ -145,8 +146,8 @@ struct daemon {
 };
 
 #define DM_PERIODIC_MS 30000   /* safety net */
+#define DM_DB_POLL_MS 2000      /* PostgreSQL: changes come without an event */
 #define DM_DEBOUNCE_MS 50
-#define DM_DB_RETRY_MS 5000
 #define DM_DIR_GRACE_MS 30000  /* x2gocmdexitmessage may still read cmdoutput */
 
 void dm_want_pass_at(struct daemon *d, int64_t t);

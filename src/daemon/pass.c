@@ -1,16 +1,20 @@
 /* One reconcile pass of x2gocleansessions over this host's rows: gather
  * the facts of each row, ask the rules (decide.c) and act on the answer. */
+#include "conf.h"
 #include "daemon.h"
 #include "log.h"
+#include "sharing.h"
 #include "store.h"
 #include "util.h"
 #include "x2go-config.h"
 
 #include <errno.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
@@ -271,15 +275,34 @@ static bool act(struct daemon *d, struct sess *t, enum dm_action a, int64_t now)
     }
 }
 
+/* A shared desktop's row is the viewer's; its agent and files are the
+ * desktop owner's, and so is what the daemon does for it. Unless the
+ * agent runs as the row's own user (a row written by other tools). */
+static const char *agent_user(const struct x2go_session *r)
+{
+    static char ab[X2GO_USER_MAX + 1];
+    const char *who = x2go_agent_user(r->sid, r->uname, ab, sizeof ab);
+    char proc[32];
+    struct stat st;
+    struct passwd *pw;
+    if (who == r->uname || r->agent_pid == X2GO_NULL_INT)
+        return who;
+    snprintf(proc, sizeof proc, "/proc/%lld", (long long)r->agent_pid);
+    if (stat(proc, &st) == 0 && (pw = getpwnam(r->uname)) && st.st_uid == pw->pw_uid)
+        return r->uname;
+    return who;
+}
+
 static void handle_row(struct daemon *d, struct sess *t, const struct x2go_session *r,
                        bool is_new, bool verify, int64_t now)
 {
     t->display = r->display;
     snprintf(t->cookie, sizeof t->cookie, "%s", r->cookie);
-    if (is_new || strcmp(t->u.name, r->uname) != 0)
-        t->user_ok = dm_user_lookup(r->uname, &t->u) == 0;
+    const char *who = agent_user(r);
+    if (is_new || strcmp(t->u.name, who) != 0)
+        t->user_ok = dm_user_lookup(who, &t->u) == 0;
     if (!t->user_ok)
-        snprintf(t->u.name, sizeof t->u.name, "%s", r->uname);
+        snprintf(t->u.name, sizeof t->u.name, "%s", who);
     struct dm_row row = {
         .status = r->status,
         .reservation = r->agent_pid == X2GO_NULL_INT,
@@ -422,4 +445,9 @@ void dm_pass(struct daemon *d, bool verify)
     }
     d->passes++;
     dm_state_write(d);
+    /* A change in PostgreSQL (a broker's x2gochangestatus S or T) wakes no
+     * inotify watch: look again soon, as the reference's 2 s poll does. */
+    enum x2go_backend be;
+    if (x2go_conf_backend(&be) == 0 && be == X2GO_BACKEND_POSTGRES)
+        dm_want_pass_at(d, now + DM_DB_POLL_MS);
 }

@@ -1,5 +1,6 @@
 /* The rows x2gocleansessions tracks between passes, their agents (held by
  * a bounded pool of pidfds), and its connection to the session database. */
+#include "backoff.h"
 #include "daemon.h"
 #include "log.h"
 #include "proc.h"
@@ -15,6 +16,7 @@
 #include <sys/epoll.h>
 #include <sys/inotify.h>
 #include <sys/pidfd.h>
+#include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <syslog.h>
@@ -219,14 +221,25 @@ void dm_ensure_watch(struct daemon *d, struct sess *t)
 
 /* ---- the store -------------------------------------------------------- */
 
+/* A failed try (why set) moves the retry out along dm_backoff_delay();
+ * only the change of state is logged, not every retry. why NULL: a
+ * deliberate reopen, not a failure. */
 void dm_store_drop(struct daemon *d, const char *why)
 {
-    if (why)
-        dm_log(LOG_WARNING, "session database: %s; retrying in %d s", why,
-               DM_DB_RETRY_MS / 1000);
     x2go_store_close(d->store);
     d->store = NULL;
-    d->store_retry_at = x2go_now_ms() + DM_DB_RETRY_MS;
+    int64_t delay = 0;
+    if (why) {
+        if (d->store_fails++ == 0)
+            dm_log(LOG_WARNING, "%s; reconnecting with backoff", why); /* why names the database */
+        uint32_t rnd = 0;
+        if (getrandom(&rnd, sizeof rnd, GRND_NONBLOCK) != (ssize_t)sizeof rnd)
+            rnd = (uint32_t)x2go_now_ms(); /* jitter only; no need to wait for entropy */
+        delay = dm_backoff_delay(d->store_fails, rnd);
+        dm_log(LOG_DEBUG, "session database: try %u failed, next in %lld ms", d->store_fails,
+               (long long)delay);
+    }
+    d->store_retry_at = x2go_now_ms() + delay;
     dm_want_pass_at(d, d->store_retry_at);
 }
 
@@ -243,6 +256,9 @@ bool dm_store_ready(struct daemon *d)
         dm_store_drop(d, x2go_err());
         return false;
     }
+    if (d->store_fails)
+        dm_log(LOG_NOTICE, "session database: reconnected after %u failed tries", d->store_fails);
+    d->store_fails = 0;
     d->store_retry_at = 0;
     return true;
 }

@@ -7,6 +7,7 @@
 #include "limit.h"
 #include "mounts.h"
 #include "proc.h"
+#include "sharing.h"
 #include "sid.h"
 #include "store.h"
 #include "storeproto.h"
@@ -48,6 +49,7 @@ static int valid(enum x2go_sp_arg a, const char *v)
     case SA_CLIENT: return x2go_valid_ip(v);
     case SA_MOUNT_PATH: return x2go_mount_path_shape(v);
     case SA_MOUNT_PATH_OR_ALL: return !strcmp(v, "-") || x2go_mount_path_shape(v);
+    case SA_USER: return x2go_username_valid(v) && getpwnam(v) != NULL;
     }
     return 0;
 }
@@ -120,16 +122,33 @@ static long session_limit(struct call *c)
     return lim;
 }
 
-static int op_reserve(struct call *c, char **a)
+/* A shadow row names the desktop's user after XSHAD: that must be the
+ * caller (one's own desktop; another user's only through that user's own
+ * start, see op_shadow_reserve). */
+static int shadow_ok(struct call *c, const char *type, const char *cmd)
+{
+    struct x2go_shadow_req r;
+    if (type[0] != 'S' || c->uid == 0)
+        return 0;
+    if (x2go_shadow_req_parse(cmd, &r) < 0 || strcmp(r.user, c->st->caller) != 0) {
+        x2go_seterr("a shadow session must name the caller's own desktop");
+        return -1;
+    }
+    return 0;
+}
+
+/* owner: the caller, or the requester of a shared desktop (no session
+ * limit of the caller applies to the requester's row; the cap does). */
+static int reserve_for(struct call *c, const char *owner, char **a)
 {
     char host[256];
-    if (x2go_hostname(host, sizeof host) < 0)
+    if (shadow_ok(c, a[1], a[2]) < 0 || x2go_hostname(host, sizeof host) < 0)
         return -1;
     struct x2go_reserve_req r = {
-        .server = host, .owner = c->st->caller, .epoch = atoll(a[0]), .type = a[1][0],
+        .server = host, .owner = owner, .epoch = atoll(a[0]), .type = a[1][0],
         .command = a[2], .depth = atoi(a[3]), .xdmcp = strcmp(a[4], "-") ? a[4] : NULL,
         .display_start = atoi(a[5]), .port_start = atoi(a[6]), .nports = atoi(a[7]),
-        .limit = session_limit(c),
+        .limit = owner == c->st->caller ? session_limit(c) : 0,
     };
     if (r.limit <= 0)
         r.cap = X2GO_USER_ROWS_MAX;
@@ -145,6 +164,20 @@ static int op_reserve(struct call *c, char **a)
         free(dead[i]);
     free(dead);
     return rc;
+}
+
+static int op_reserve(struct call *c, char **a)
+{
+    return reserve_for(c, c->st->caller, a);
+}
+
+static int op_shadow_reserve(struct call *c, char **a)
+{
+    if (a[2][0] != 'S') {
+        x2go_seterr("only a shadow session may be reserved for another user");
+        return -1;
+    }
+    return reserve_for(c, a[0], a + 1);
 }
 
 static int op_create(struct call *c, char **a)
@@ -208,12 +241,18 @@ static int op_mount_del(struct call *c, char **a)
     return c->st->ops->mount_del(c->st, a[0], strcmp(a[1], "-") ? a[1] : NULL);
 }
 
+static int op_end(struct call *c, char **a)
+{
+    return c->st->ops->end(c->st, a[0]);
+}
+
 static int (*const run[SP_NOPS])(struct call *, char **) = {
     [SP_LIST] = op_list, [SP_GET] = op_get, [SP_STATUS] = op_status,
     [SP_RESERVE] = op_reserve, [SP_CREATE] = op_create, [SP_RESUME] = op_resume,
     [SP_REMOVE] = op_remove, [SP_ABANDON] = op_abandon, [SP_SERVERS] = op_servers,
     [SP_MOUNT_ADD] = op_mount_add, [SP_MOUNT_LIST] = op_mount_list,
-    [SP_MOUNT_DEL] = op_mount_del,
+    [SP_MOUNT_DEL] = op_mount_del, [SP_END] = op_end,
+    [SP_SHADOW_RESERVE] = op_shadow_reserve,
 };
 
 /* Writers wait their turn (stored_wlock.c); the wait stays well inside

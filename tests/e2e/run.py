@@ -35,8 +35,9 @@ import scenarios_apps  # noqa: E402,I100
 import scenarios_print  # noqa: E402,I100
 import scenarios_share  # noqa: E402,I100
 import scenarios_limits  # noqa: E402,I100
+import scenarios_shadow  # noqa: E402,I100
 scenarios.TESTS += (scenarios_apps.TESTS + scenarios_share.TESTS + scenarios_print.TESTS
-                    + scenarios_limits.TESTS)
+                    + scenarios_limits.TESTS + scenarios_shadow.TESTS)
 SUBTESTS.update(scenarios_share.SUBTESTS)
 SUBTESTS.update(scenarios_print.SUBTESTS)
 

@@ -6,6 +6,7 @@ separate check made inside the same session, so one session can prove several
 things without paying for another 15 s --new).
 """
 
+import json
 import os
 import re
 import time
@@ -30,6 +31,15 @@ def _start(env, user, name):
     c.new(APP)
     sid = c.wait_ready()
     return c, sid
+
+
+def _history(env, sid):
+    """(event, client address) of the session in the server's history."""
+    probe = env.root("command -v x2gosessionhistory")
+    check(probe.stdout.strip(), "x2gosessionhistory not installed")
+    r = env.root("x2gosessionhistory --json")
+    check(r.returncode == 0, "x2gosessionhistory rc=%d: %s" % (r.returncode, tail(r.stderr)))
+    return [(e["event"], e["client"]) for e in json.loads(r.stdout) if e["session_id"] == sid]
 
 
 def _terminate(env, user, sid, ctl=None):
@@ -113,6 +123,12 @@ def test_lifecycle(env, t):
     with t.sub("lifecycle_session_dir_removed"):
         d = "/tmp/.x2go-%s/C-%s" % (user, sid)
         wait_for(lambda: not env.path_exists(user, d), T(30), "%s to be removed after terminate" % d, interval=1)
+
+    with t.sub("lifecycle_history"):
+        ip = "127.0.0.1"
+        got = _history(env, sid)
+        want = [("start", ip), ("suspend", ip), ("resume", ip), ("terminate", ip)]
+        check(got == want, "history of %s: %r, want %r" % (sid, got, want))
 
 
 def test_sigint_suspends(env, t):
@@ -234,6 +250,10 @@ def test_agent_sigkill_cleanup(env, t):
         _row_gone_root(env, sid)
     with t.sub("agent_sigkill_stale_x_files_removed"):
         _stale_x_files_gone(env, user, disp)
+    with t.sub("agent_sigkill_history"):
+        got = _history(env, sid)
+        check(got == [("start", "127.0.0.1"), ("failure", "127.0.0.1")],
+              "history of %s: %r" % (sid, got))
     c.wait_text(r"has terminated|has been suspended|moved to a different screen", T(60),
                 "client to notice the dead agent", dead_ok=True)
     c.stop()

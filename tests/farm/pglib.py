@@ -17,6 +17,9 @@ START_ARGS = ['800x600', 'adsl', '16m-jpeg-9', 'unix-kde-depth_24', 'null',
               'auto', '1', 'R', 'xterm', 'both']
 START_ENV = {'X2GO_XINERAMA': 'false', 'SSH_CLIENT': '127.0.0.1 4000 22'}
 USERS = ['x2gopga', 'x2gopgb', 'x2gopgc', 'x2gopgd']
+# Empties the session tables. Not DELETE: the reference's rules turn a
+# delete of another role's rows into nothing, for the superuser too.
+EMPTY = 'TRUNCATE mounts, used_ports, sessions'
 GROUP = 'x2gopggrp'
 
 
@@ -91,32 +94,67 @@ conf_dir = None
 scratch = []  # temporary files and directories, removed by run.py at the end
 
 
+# The farm's network: a bridge in run.sh's private network namespace, each
+# host behind its own veth pair with its own address; the database listens
+# on the bridge's address, reachable from every host.
+BRIDGE = 'x2gofarmbr'
+NET = '10.231.0.'
+DBHOST = NET + '1'
+ADDRS = {'x2gofarmh1': NET + '11', 'x2gofarmh2': NET + '12', 'x2gofarmh3': NET + '13',
+         'x2gofarmref': NET + '20'}
+
+
+def setup_network():
+    """lo and the bridge (run.sh gives this process its own network namespace)."""
+    for argv in (['link', 'set', 'lo', 'up'], ['link', 'add', BRIDGE, 'type', 'bridge'],
+                 ['addr', 'add', DBHOST + '/24', 'dev', BRIDGE], ['link', 'set', BRIDGE, 'up']):
+        subprocess.run(['ip'] + argv, check=True)
+
+
 class Host:
-    """A farm host on this machine: its own host name (UTS namespace) and
-    its own /tmp and /run (mount namespace), so that its agents, session
-    directories and clean-up daemon are its alone. Homes and the database
-    are shared, as in a real farm."""
+    """A farm host on this machine: its own host name (UTS namespace), its
+    own network (network namespace, one address on the farm's bridge) and
+    its own /tmp and /run (mount namespace), so that its sshd, agents,
+    session directories and clean-up daemon are its alone. Homes and the
+    database are shared, as in a real farm."""
 
     def __init__(self, name):
         self.name = name
+        self.addr = ADDRS[name]
         script = ('hostname "$0" && mount -t tmpfs -o mode=1777 tmpfs /tmp &&'
                   ' mount -t tmpfs -o mode=755 tmpfs /run && mkdir -m 1777 /run/lock &&'
                   ' mkdir -m 755 /run/sshd && echo ready && exec sleep infinity')
         if build_cmd:  # what sshd runs there by name is the build too
             script = 'mount --bind %s /usr/lib/x2go/x2go-cmd && %s' % (build_cmd, script)
-        self.holder = subprocess.Popen(['/usr/bin/unshare', '--uts', '--mount',
+        self.holder = subprocess.Popen(['/usr/bin/unshare', '--uts', '--mount', '--net',
                                         '--propagation', 'private', '/bin/sh', '-c', script,
                                         name], stdout=subprocess.PIPE)
         check(self.holder.stdout.readline() == b'ready\n', 'host %s did not come up' % name)
+        self.veth = 'v' + name[-6:]
+        subprocess.run(['ip', 'link', 'del', self.veth], stderr=subprocess.DEVNULL)
+        ns = ['/usr/bin/nsenter', '-t', str(self.holder.pid), '-n', 'ip']
+        try:
+            for argv in (['ip', 'link', 'add', self.veth, 'type', 'veth', 'peer', 'name', 'eth0',
+                          'netns', str(self.holder.pid)],
+                         ['ip', 'link', 'set', self.veth, 'master', BRIDGE, 'up'],
+                         ns + ['link', 'set', 'lo', 'up'],
+                         ns + ['addr', 'add', self.addr + '/24', 'dev', 'eth0'],
+                         ns + ['link', 'set', 'eth0', 'up']):
+                subprocess.run(argv, check=True)
+        except subprocess.CalledProcessError:
+            self.destroy()
+            raise
         hosts[name] = self
 
     def prefix(self):
-        return ['/usr/bin/nsenter', '-t', str(self.holder.pid), '-u', '-m', '--']
+        return ['/usr/bin/nsenter', '-t', str(self.holder.pid), '-u', '-m', '-n', '--']
 
     def popen(self, argv, **kw):
         return subprocess.Popen(self.prefix() + argv, env=ENV, **kw)
 
     def destroy(self):
+        # the link first: a dying namespace frees its end only later
+        subprocess.run(['ip', 'link', 'del', self.veth], stderr=subprocess.DEVNULL)
         self.holder.kill()
         self.holder.wait()
         hosts.pop(self.name, None)
@@ -229,21 +267,30 @@ def prepare_db():
         ok(run([cmd('x2godbadmin')] + argv))
 
 
-def private_hosts(names, addr='127.0.0.1'):
-    """/etc/hosts with the farm's host names (this mount namespace only):
-    xauth and the clients resolve them."""
+def private_hosts():
+    """/etc/hosts with the farm's host names and addresses (this mount
+    namespace only): xauth, sshd, the broker and the clients resolve them."""
     fd, path = tempfile.mkstemp(prefix='x2go-farm-hosts-', dir='/var/tmp')
     scratch.append(path)
     with open('/etc/hosts') as f, os.fdopen(fd, 'w') as out:
-        out.write(f.read() + '\n%s %s\n' % (addr, ' '.join(names)))
+        out.write(f.read() + '\n' + ''.join('%s %s\n' % (a, n) for n, a in ADDRS.items()))
     os.chmod(path, 0o644)
     subprocess.run(['mount', '--bind', path, '/etc/hosts'], check=True)
 
 
-def write_sql_conf(cluster, host='127.0.0.1', port=None, backend='postgres'):
+def write_sql_conf(cluster, host=DBHOST, port=None, backend='postgres'):
     with open(os.path.join(SQLDIR, 'sql'), 'w') as f:
         f.write('backend=%s\n[postgres]\nhost=%s\nport=%d\nssl=disable\ndbadmin=postgres\n'
                 % (backend, host, port or cluster.port))
+
+
+def bench_teardown(cluster):
+    """The end of a benchmark: the cluster, the configuration mount, the
+    scratch files."""
+    cluster.destroy()
+    subprocess.run(['umount', '-l', SQLDIR, '/etc/hosts'], stderr=subprocess.DEVNULL)
+    for p in scratch:
+        shutil.rmtree(p) if os.path.isdir(p) else os.unlink(p)
 
 
 def private_sqldir(cluster):

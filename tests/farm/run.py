@@ -15,7 +15,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pglib  # noqa: E402
 
 MODULES = ['test_dbadmin', 'test_isolation', 'test_badinput', 'test_failure', 'test_farm',
-           'test_mixed', 'test_pyhoca', 'test_mounts']
+           'test_mixed', 'test_pyhoca', 'test_mounts', 'test_history', 'test_broker']
 
 
 def use_build(build):
@@ -48,6 +48,7 @@ def main():
         use_build(os.path.abspath(os.environ['X2GO_FARM_BUILD']))
     else:
         pglib.use_commands('/usr/lib/x2go/x2go-cmd', '/usr/sbin/x2gocleansessions')
+    pglib.setup_network()
     pglib.ensure_users()
     kill_leftovers()
     port = int(os.environ.get('X2GO_FARM_PGPORT', 56000 + os.getpid() % 1000))
@@ -55,7 +56,7 @@ def main():
     passed = failed = skipped = 0
     try:
         pglib.private_sqldir(cluster)
-        pglib.private_hosts(['x2gofarmh1', 'x2gofarmh2', 'x2gofarmh3', 'x2gofarmref'])
+        pglib.private_hosts()
         if only and not any('dbadmin' in w for w in only):
             pglib.prepare_db()
         for name in MODULES:

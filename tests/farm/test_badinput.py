@@ -6,7 +6,7 @@ import pwd
 import shutil
 import socket
 
-from pglib import (cmd, START_ARGS, START_ENV, USERS, check, one_error, ok, passfile, run,
+from pglib import (DBHOST, cmd, START_ARGS, START_ENV, USERS, check, one_error, ok, passfile, run,
                    write_sql_conf)
 
 A = USERS[0]
@@ -38,7 +38,7 @@ def t_silent_server(ctx):
     """A server that accepts the connection and never answers:
     connect_timeout bounds the wait."""
     s = socket.socket()
-    s.bind(('127.0.0.1', 0))
+    s.bind((DBHOST, 0))
     s.listen(16)
     write_sql_conf(ctx['cluster'], port=s.getsockname()[1])
     try:

@@ -7,10 +7,11 @@ import collections
 import os
 import signal
 import subprocess
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from pglib import Host, cmd, hosts, START_ARGS, START_ENV, USERS, check, ok, run
+from pglib import EMPTY, Host, cmd, hosts, START_ARGS, START_ENV, USERS, check, ok, run
 
 HOSTS = ['x2gofarmh1', 'x2gofarmh2', 'x2gofarmh3']
 START = [cmd('x2gostartagent')] + START_ARGS
@@ -79,9 +80,10 @@ def t_listing_per_host_and_all(ctx):
     check(len(r.lines()) >= N, 'x2golistsessions_root --all-servers lists the farm')
 
 
-def start_daemon(host):
-    return hosts[host].popen([cmd('x2gocleansessions'), '--foreground'],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+def start_daemon(host, log=None):
+    """The clean-up daemon of host; with log, in debug mode writing there."""
+    return hosts[host].popen([cmd('x2gocleansessions'), '--debug' if log else '--foreground'],
+                             stdout=log or subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
 def row_state(c, sid):
@@ -102,7 +104,8 @@ def t_daemons_clean_their_own_host(ctx):
     by h2; one killed on h3 stays as it is (no daemon there; h1's and h2's
     leave it alone), also after a database restart (the daemons reconnect)."""
     c = ctx['cluster']
-    daemons = [start_daemon(h) for h in HOSTS[:2]]
+    log = tempfile.TemporaryFile()
+    daemons = [start_daemon(HOSTS[0], log), start_daemon(HOSTS[1])]
     ctx['daemons'] = daemons
     time.sleep(3)
     pick = {h: next(f for f in ctx['farm'] if f[1] == h) for h in HOSTS}
@@ -115,13 +118,22 @@ def t_daemons_clean_their_own_host(ctx):
     check(all(row_state(c, f[2]) == 'R' and live(f[3]) for f in others[:20]),
           'live sessions were touched')
     c.stop()
-    time.sleep(2)
-    c.start()
+    # h1's agent dies while the database is down: its daemon retries (0.5,
+    # 1, 2 s ...) until the database is back
     os.kill(pick[HOSTS[0]][3], signal.SIGKILL)
+    time.sleep(5)
+    c.start()
     check(wait_for(lambda: row_state(c, pick[HOSTS[0]][2]) in ('F', 'gone'), 40),
           'h1 did not clean up after the database restart')
     check(all(d.poll() is None for d in daemons), 'a daemon died: %r' %
           [d.stderr.read()[:300] for d in daemons if d.poll() is not None])
+    # one line when the database went away, one when it was back: not one per retry
+    log.seek(0)
+    lines = log.read().decode(errors='replace').splitlines()
+    went = [l for l in lines if '::: warning ::: ' in l and 'reconnecting with backoff' in l]
+    back = [l for l in lines if 'session database: reconnected after' in l]
+    check(len(went) == 1 and len(back) == 1, 'h1 logs the outage once each way: %r'
+          % (went + back))
 
 
 def cleanup(ctx):
@@ -136,7 +148,7 @@ def cleanup(ctx):
     for h in HOSTS:
         if h in hosts:
             hosts[h].destroy()
-    ctx['cluster'].admin('DELETE FROM mounts; DELETE FROM used_ports; DELETE FROM sessions')
+    ctx['cluster'].admin(EMPTY)
 
 
 TESTS = [(f.__name__, f) for f in (t_concurrent_starts, t_listing_per_host_and_all,

@@ -3,6 +3,7 @@ shown only inside its private mount namespace) on the same database as
 ours. Each lists and ends the other's sessions; the guard does not get in
 the reference's way. Needs `bench/refenv.sh setup`; without it these tests
 are reported as skipped, not passed."""
+import json
 import os
 import shlex
 
@@ -80,6 +81,20 @@ def t_each_ends_the_other(ctx):
         check(st in ('F', ''), '%s should be ended, is %r' % (sid, st))
 
 
+def t_history_of_the_mixed_farm(ctx):
+    """The history trigger records the reference's writes too. The
+    reference ends a session by marking it failed, so its termination of
+    ours is a failure; ours of the reference's is a terminate."""
+    if 'ours' not in ctx or 'theirs' not in ctx:
+        raise Skip('no sessions from the earlier steps')
+    got = json.loads(ok(run([cmd('x2gosessionhistory'), '--json'])).out)
+    of = {sid: [(e['event'], e['host']) for e in got if e['session_id'] == sid]
+          for sid in (ctx['ours'], ctx['theirs'])}
+    check(of[ctx['theirs']] == [('start', REFHOST), ('terminate', REFHOST)] and
+          of[ctx['ours']] == [('start', OURHOST), ('failure', OURHOST)],
+          'history of the mixed farm: %r' % of)
+
+
 def cleanup(ctx):
     for h in (REFHOST, OURHOST):
         if h in hosts:
@@ -87,4 +102,4 @@ def cleanup(ctx):
 
 
 TESTS = [(f.__name__, f) for f in (t_reference_sees_ours, t_ours_sees_reference,
-                                    t_each_ends_the_other)]
+                                    t_each_ends_the_other, t_history_of_the_mixed_farm)]

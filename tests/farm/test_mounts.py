@@ -5,11 +5,9 @@ x2golistmounts lists it, another user can neither list nor unmount it,
 and x2goumount-session unmounts it and drops the row."""
 import os
 import pwd
-import shutil
-import tempfile
 
-from pglib import START_ARGS, START_ENV, USERS, Host, check, cmd, home, hosts, ok, run
-from test_pyhoca import free_port, keygen, setup_sshd
+import sshlib
+from pglib import EMPTY, START_ARGS, START_ENV, USERS, Host, check, cmd, home, hosts, ok, run
 
 A, B = USERS[0], USERS[1]
 HOST = 'x2gofarmh1'
@@ -21,7 +19,7 @@ def mounted(path):
     return any(l.split()[4] == path for l in r.out.decode().splitlines())
 
 
-def key_bundle(scratch, port):
+def key_bundle(scratch):
     """The client's key file as x2goclient sends it: the private key, the
     marker, the host key of the SFTP server (here the host's sshd)."""
     with open(os.path.join(scratch, 'client', '.ssh', 'id_rsa')) as f:
@@ -46,15 +44,9 @@ def t_mount_list_umount(ctx):
     st = os.stat('/dev/fuse')
     if st.st_mode & 0o006 != 0o006:  # containers without Debian's udev rule
         os.chmod('/dev/fuse', 0o666)
-    scratch = tempfile.mkdtemp(prefix='x2go-farm-mnt-', dir='/var/tmp')
-    os.chmod(scratch, 0o755)
-    ctx['scratch'] = scratch
-    keygen(os.path.join(scratch, 'hostkey'))
-    os.makedirs(os.path.join(scratch, 'authorized_keys'))
-    os.makedirs(os.path.join(scratch, 'client', '.ssh'))
-    keygen(os.path.join(scratch, 'client', '.ssh', 'id_rsa'))
-    shutil.copy(os.path.join(scratch, 'client', '.ssh', 'id_rsa.pub'),
-                os.path.join(scratch, 'authorized_keys', A))
+    keys = ctx['keys'] = sshlib.Keys()
+    keys.allow(A)
+    scratch = keys.dir
     share = os.path.join(scratch, 'share')
     os.makedirs(share)
     with open(os.path.join(share, 'hello.txt'), 'w') as f:
@@ -63,14 +55,16 @@ def t_mount_list_umount(ctx):
     for p in (share, os.path.join(share, 'hello.txt')):
         os.chown(p, pw.pw_uid, pw.pw_gid)
     Host(HOST)
-    port = free_port(2401)
-    setup_sshd(ctx, HOST, port, scratch)
+    # the client's SFTP server, reached as the reverse tunnel is: on the
+    # host's own 127.0.0.1
+    port = 2222
+    ctx['procs'] = [sshlib.start_sshd(HOST, keys, [A], '127.0.0.1', port)]
     r = ok(run([cmd('x2gostartagent')] + START_ARGS, user=A, host=HOST, env=START_ENV,
                timeout=120), 'x2gostartagent')
     sid, ctx['agent'] = r.lines()[3], int(r.lines()[2])
     mp = ctx['mp'] = '/tmp/.x2go-%s/media/disk/%s' % (A, share.replace('/', '_'))
 
-    keyfile = key_bundle(scratch, port)
+    keyfile = key_bundle(scratch)
     r = run([cmd('x2gomountdirs'), 'dir', sid, A, keyfile,
              '%s__REVERSESSH_PORT__%d' % (share, port)], user=A, host=HOST, timeout=90)
     lines = r.out.decode().split('\n')
@@ -115,9 +109,9 @@ def cleanup(ctx):
         if ctx.get('mp') and mounted(ctx['mp']):
             run(['umount', '-l', ctx['mp']], host=HOST)
         hosts[HOST].destroy()
-    if ctx.get('scratch'):
-        shutil.rmtree(ctx['scratch'], ignore_errors=True)
-    ctx['cluster'].admin('DELETE FROM mounts; DELETE FROM used_ports; DELETE FROM sessions')
+    if ctx.get('keys'):
+        ctx['keys'].remove()
+    ctx['cluster'].admin(EMPTY)
 
 
 TESTS = [(f.__name__, f) for f in (t_mount_list_umount,)]

@@ -245,10 +245,11 @@ def _diff(before, after):
 
 def _foreign(line):
     """A dump line about a row of some other user (real sessions, other
-    developers' tests) rather than the schema or the test users' rows."""
+    developers' tests, and the history events their changes record) rather
+    than the schema or the test users' rows."""
     body = line[1:]
     return (body.startswith(('INSERT INTO "sessions"', 'INSERT INTO "used_ports"',
-                             'INSERT INTO "mounts"'))
+                             'INSERT INTO "mounts"', 'INSERT INTO "x2go_history"'))
             and USER_A not in body and USER_B not in body)
 
 

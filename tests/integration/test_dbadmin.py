@@ -34,8 +34,10 @@ def _check_reference_schema(path):
         eq(info['session_id'][5], 1, 'session_id is the primary key')
         eq(info['status'][4], "'R'", "status default 'R'")
         eq(info['init_time'][4], 'CURRENT_TIMESTAMP', 'init_time default')
+        # The reference's tables, and the session history's beside them.
         tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        eq(tables, {'sessions', 'messages', 'user_messages', 'used_ports', 'mounts'}, 'tables')
+        eq(tables, {'sessions', 'messages', 'user_messages', 'used_ports', 'mounts',
+                    'x2go_history', 'x2go_history_conf'}, 'tables')
         eq([(c[1], c[2].lower()) for c in con.execute('PRAGMA table_info(used_ports)')],
            [('server', 'varchar(100)'), ('session_id', 'varchar(500)'), ('port', 'integer')],
            'used_ports columns')
@@ -43,7 +45,8 @@ def _check_reference_schema(path):
            [('session_id', 'varchar(500)'), ('path', 'varchar(512)'), ('client', 'inet')],
            'mounts columns')
         trig = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='trigger'")}
-        eq(trig, {'fkd_mounts_session_id', 'fkd_ports_session_id'}, 'triggers')
+        eq(trig, {'fkd_mounts_session_id', 'fkd_ports_session_id', 'x2go_history_insert',
+                  'x2go_history_update', 'x2go_history_delete', 'x2go_history_prune'}, 'triggers')
         # unique(display), and the triggers work as the reference's do
         con.execute('BEGIN')
         con.execute("INSERT INTO sessions(session_id,display,uname,server) VALUES"

@@ -13,39 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "sqlite_fixture.h"
 #include "store.h"
-
-static char path[64];
-
-static int setup(void **state)
-{
-    (void)state;
-    snprintf(path, sizeof path, "/tmp/x2go-unit-store.XXXXXX");
-    int fd = mkstemp(path);
-    close(fd);
-    unlink(path);
-    return x2go_store_sqlite_create(path);
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    char p[80];
-    unlink(path);
-    snprintf(p, sizeof p, "%s-wal", path);
-    unlink(p);
-    snprintf(p, sizeof p, "%s-shm", path);
-    unlink(p);
-    return 0;
-}
-
-static void run_sql(const char *sql)
-{
-    sqlite3 *db;
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
-    sqlite3_close(db);
-}
 
 static int reserve(struct x2go_store *st, long limit, long cap, const char *const *dead,
                    size_t ndead)

@@ -49,7 +49,7 @@ class Side:
         # Ours: a store server of its own (on the private database) when
         # the installed build has one; its socket dir is private too.
         stored = ('if [ -x %s ]; then mount -t tmpfs -o mode=0755 bench-store /run/x2go'
-                  ' && %s || exit 1; fi; ' % (STORED, STORED)) if name != "ref" else ''
+                  ' && %s || exit 1; fi; ' % (STORED, STORED)) if name != "ref" else ref_sqlite()
         inner = ["/bin/sh", "-c",
                  'mount --bind "$1" /var/lib/x2go && ' + stored + 'exec "$2" "$3"',
                  "sh", dbdir, PY, AGENT]
@@ -109,6 +109,17 @@ def have_ours(cmd):
 
 
 # ------------------------------------------------------------- DB set-up ---
+def ref_sqlite():
+    """Shell words that show the reference its own SQLite backend setting:
+    the unpacked tree's x2gosql/sql is shared with other users of
+    refenv.sh, and a test of its PostgreSQL backend may have changed it."""
+    path = os.path.join(WORK, "ref-x2gosql-sql")
+    with open(path, "w") as f:
+        f.write("backend=sqlite\n")
+    os.chmod(path, 0o644)
+    return "mount --bind %s /etc/x2go/x2gosql/sql && " % path
+
+
 def prepare_dbdir(name, side_cmd_prefix):
     """Create WORK/<name>-db with the DB made by that side's own x2godbadmin."""
     d = os.path.join(WORK, name + "-db")
@@ -118,6 +129,7 @@ def prepare_dbdir(name, side_cmd_prefix):
     os.chown(d, st.st_uid, st.st_gid)
     os.chmod(d, 0o770)
     inner = ["/bin/sh", "-c",
+             (ref_sqlite() if name == "ref" else "") +
              'mount --bind "$1" /var/lib/x2go && x2godbadmin --createdb',
              "sh", d]
     r = subprocess.run(side_cmd_prefix + inner, capture_output=True, text=True,
@@ -615,107 +627,124 @@ class Bench:
 
     # -- clean-up daemon CPU
     def w_daemon(self):
-        n = self.a.daemon_sessions
-        window = self.a.daemon_window
-        # 50 idle (suspended) sessions: a sleeping stand-in process per session
-        # whose comm is x2goagent and whose cmdline names the session, plus a
-        # SUSPENDED state file, so every check of both daemons finds "alive,
-        # suspended, nothing to do".
-        sess = []
-        procs = []
-        epoch = int(time.time()) - 3600
-        for k in range(n):
-            u = USERS[k % len(USERS)]
-            disp = 200 + k
-            sid = "%s-%d-%d_stDXFCE_dp24" % (u, disp, epoch + k)
-            pw = pwd.getpwnam(u)
-            p = spawn_standin(u, ["-nolisten", "tcp", "-D", "-auth",
-                                  pw.pw_dir + "/.Xauthority", "-geometry", "800x600",
-                                  "-name", "X2GO-" + sid, ":%d" % disp])
-            procs.append(p)
-            tmpd = "/tmp/.x2go-%s" % u
-            sd = os.path.join(tmpd, "C-" + sid)
-            os.makedirs(sd, exist_ok=True)
-            for d in (tmpd, sd):
-                os.chown(d, pw.pw_uid, pw.pw_gid)
-            os.chmod(sd, 0o700)
-            with open(os.path.join(sd, "state"), "w") as f:
-                f.write("SUSPENDED")
-            os.chown(os.path.join(sd, "state"), pw.pw_uid, pw.pw_gid)
-            sess.append((u, disp, sid, p.pid))
-        time.sleep(0.3)
-        values = ",\n".join(
-            "('%s',%d,'%s','%s','127.0.0.1','S',datetime('now','localtime','-1 hour'),"
-            "datetime('now','localtime','-50 minutes'),lower(hex(randomblob(16))),%d,%d,%d,%d,-1,-1)"
-            % (sid, disp, u, HOST, pid, 40000 + 3 * k, 40001 + 3 * k, 40002 + 3 * k)
-            for k, (u, disp, sid, pid) in enumerate(sess))
-        sql = ("INSERT INTO sessions(session_id,display,uname,server,client,status,"
-               "init_time,last_time,cookie,agent_pid,gr_port,sound_port,fs_port,"
-               "tekictrl_port,tekidata_port) VALUES\n" + values + ";")
+        # 50 idle (suspended) sessions: nothing to do for either daemon
+        sess, procs, sql = daemon_sessions(self.a.daemon_sessions)
         try:
             for name in self.order(0):
-                side = self.sides[name]
                 if not self.ok(name, "x2gocleansessions"):
                     continue
-                wipe(side)
-                side.sql(sql)
-                logp = os.path.join(WORK, "daemon-%s.log" % name)
-                if os.path.exists(logp):
-                    os.unlink(logp)
-                # a private, writable /run (overlay on the host's) so the
-                # daemon's pid/lock files neither collide with a daemon that
-                # runs on the host nor block one from starting; same for
-                # /tmp: whatever the daemon removes there (other users'
-                # leftover session dirs, X locks) stays inside its namespace
-                ov = os.path.join(WORK, "runov")
-                os.makedirs(ov, exist_ok=True)
-                wrap = ('mount -t tmpfs bench-run "$1" && mkdir "$1/u" "$1/w" && '
-                        'mount -t overlay -o "lowerdir=/run,upperdir=$1/u,workdir=$1/w" '
-                        'bench-run /run && rm -f /run/x2goserver.pid /run/x2goserver.pid.lock && '
-                        'mkdir "$1/tu" "$1/tw" && '
-                        'mount -t overlay -o "lowerdir=/tmp,upperdir=$1/tu,workdir=$1/tw" '
-                        'bench-tmp /tmp && exec x2gocleansessions --debug')
-                r = side.call({"op": "spawn", "user": "root",
-                               "argv": ["unshare", "--mount", "--propagation", "private",
-                                        "--", "/bin/sh", "-c", wrap, "sh", ov],
-                               "log": logp})
-                pid = r["pid"]
-                log("daemon %s pid %d: warm-up %ds, window %ds"
-                    % (name, pid, self.a.daemon_warmup, window))
-                time.sleep(self.a.daemon_warmup)
-                c0, t0 = cpu_ticks(pid), time.time()
-                if c0 is None:
-                    self.daemon[name] = {"error": "daemon exited during warm-up (see %s)" % logp}
-                    continue
-                cmax = c0
-                while time.time() - t0 < window:
-                    time.sleep(1)
-                    c = cpu_ticks(pid)
-                    if c is None:
-                        break
-                    cmax = c
-                c1, t1 = cpu_ticks(pid), time.time()
-                died = c1 is None
-                c1 = cmax if died else c1
-                rows = side.sql("SELECT status, count(*) FROM sessions GROUP BY status;").split()
-                try:
-                    os.killpg(pid, signal.SIGTERM)
-                except OSError:
-                    pass
-                time.sleep(0.5)
-                try:
-                    os.killpg(pid, signal.SIGKILL)
-                except OSError:
-                    pass
-                side.call({"op": "reap"})
-                self.daemon[name] = {"cpu": (c1 - c0) / CLK, "wall": t1 - t0,
-                                     "died": died, "rows": rows}
-                log("daemon %s: %s" % (name, self.daemon[name]))
-                wipe(side)
+                self.daemon[name] = daemon_window(self.sides[name], name, sql,
+                                                  self.a.daemon_warmup, self.a.daemon_window)
         finally:
-            stop_standins(procs)
-            for (u, disp, sid, pid) in sess:
-                subprocess.run(["rm", "-rf", "/tmp/.x2go-%s/C-%s" % (u, sid)])
+            daemon_sessions_end(sess, procs)
+
+
+def daemon_sessions(n, running_every=0):
+    """n sessions for a daemon to watch, one sleeping stand-in process per
+    session whose comm is x2goagent and whose cmdline names the session,
+    plus a state file: SUSPENDED (row S), or RUNNING (row R) for every
+    running_every-th session (0: none), so every check of both daemons
+    finds "alive, nothing to do". Returns (sessions, processes, the SQL
+    that inserts their rows)."""
+    sess = []
+    procs = []
+    epoch = int(time.time()) - 3600
+    for k in range(n):
+        u = USERS[k % len(USERS)]
+        disp = 200 + k
+        sid = "%s-%d-%d_stDXFCE_dp24" % (u, disp, epoch + k)
+        pw = pwd.getpwnam(u)
+        p = spawn_standin(u, ["-nolisten", "tcp", "-D", "-auth",
+                              pw.pw_dir + "/.Xauthority", "-geometry", "800x600",
+                              "-name", "X2GO-" + sid, ":%d" % disp])
+        procs.append(p)
+        tmpd = "/tmp/.x2go-%s" % u
+        sd = os.path.join(tmpd, "C-" + sid)
+        os.makedirs(sd, exist_ok=True)
+        for d in (tmpd, sd):
+            os.chown(d, pw.pw_uid, pw.pw_gid)
+        os.chmod(sd, 0o700)
+        running = running_every and k % running_every == 0
+        with open(os.path.join(sd, "state"), "w") as f:
+            f.write("RUNNING" if running else "SUSPENDED")
+        os.chown(os.path.join(sd, "state"), pw.pw_uid, pw.pw_gid)
+        sess.append((u, disp, sid, p.pid, "R" if running else "S"))
+    time.sleep(0.3)
+    values = ",\n".join(
+        "('%s',%d,'%s','%s','127.0.0.1','%s',datetime('now','localtime','-1 hour'),"
+        "datetime('now','localtime','-50 minutes'),lower(hex(randomblob(16))),%d,%d,%d,%d,-1,-1)"
+        % (sid, disp, u, HOST, st, pid, 40000 + 3 * k, 40001 + 3 * k, 40002 + 3 * k)
+        for k, (u, disp, sid, pid, st) in enumerate(sess))
+    sql = ("INSERT INTO sessions(session_id,display,uname,server,client,status,"
+           "init_time,last_time,cookie,agent_pid,gr_port,sound_port,fs_port,"
+           "tekictrl_port,tekidata_port) VALUES\n" + values + ";")
+    return sess, procs, sql
+
+
+def daemon_sessions_end(sess, procs):
+    stop_standins(procs)
+    for s in sess:
+        subprocess.run(["rm", "-rf", "/tmp/.x2go-%s/C-%s" % (s[0], s[2])])
+
+
+def daemon_window(side, name, sql, warmup, window, conf=None):
+    """Start side's x2gocleansessions (--debug: foreground) over the rows of
+    sql, and after warmup seconds measure its CPU over window seconds. conf:
+    a file bind-mounted over /etc/x2go/x2goserver.conf for this daemon."""
+    wipe(side)
+    side.sql(sql)
+    logp = os.path.join(WORK, "daemon-%s.log" % name.replace(" ", "-"))
+    if os.path.exists(logp):
+        os.unlink(logp)
+    # a private, writable /run (overlay on the host's) so the daemon's
+    # pid/lock files neither collide with a daemon that runs on the host
+    # nor block one from starting; same for /tmp: whatever the daemon
+    # removes there (other users' leftover session dirs, X locks) stays
+    # inside its namespace
+    ov = os.path.join(WORK, "runov")
+    os.makedirs(ov, exist_ok=True)
+    wrap = ('mount -t tmpfs bench-run "$1" && mkdir "$1/u" "$1/w" && '
+            'mount -t overlay -o "lowerdir=/run,upperdir=$1/u,workdir=$1/w" '
+            'bench-run /run && rm -f /run/x2goserver.pid /run/x2goserver.pid.lock && '
+            'mkdir "$1/tu" "$1/tw" && '
+            'mount -t overlay -o "lowerdir=/tmp,upperdir=$1/tu,workdir=$1/tw" '
+            'bench-tmp /tmp && { [ -z "$2" ] || mount --bind "$2" /etc/x2go/x2goserver.conf; } '
+            '&& exec x2gocleansessions --debug')
+    r = side.call({"op": "spawn", "user": "root",
+                   "argv": ["unshare", "--mount", "--propagation", "private",
+                            "--", "/bin/sh", "-c", wrap, "sh", ov, conf or ""],
+                   "log": logp})
+    pid = r["pid"]
+    log("daemon %s pid %d: warm-up %ds, window %ds" % (name, pid, warmup, window))
+    time.sleep(warmup)
+    c0, p0, t0 = cpu_ticks(pid), cpu_precise(pid), time.time()
+    if c0 is None or p0 is None:
+        return {"error": "daemon exited during warm-up (see %s)" % logp}
+    cmax, pmax = c0, p0
+    while time.time() - t0 < window:
+        time.sleep(1)
+        c, p = cpu_ticks(pid), cpu_precise(pid)
+        if c is None or p is None:
+            break
+        cmax, pmax = c, p
+    c1, p1, t1 = cpu_ticks(pid), cpu_precise(pid), time.time()
+    died = c1 is None or p1 is None
+    if died:
+        c1, p1 = cmax, pmax
+    rows = side.sql("SELECT status, count(*) FROM sessions GROUP BY status;").split()
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(pid, sig)
+        except OSError:
+            pass
+        time.sleep(0.5)
+    side.call({"op": "reap"})
+    res = {"cpu": (c1 - c0) / CLK, "cpu_precise": sum(p1) - sum(p0),
+           "cpu_children": p1[1] - p0[1], "wall": t1 - t0,
+           "died": died, "rows": rows, "log": logp}
+    log("daemon %s: %s" % (name, res))
+    wipe(side)
+    return res
 
 
 def cpu_ticks(pid):
@@ -728,6 +757,25 @@ def cpu_ticks(pid):
     if fields[0] == "Z":
         return None
     return sum(int(x) for x in fields[11:15])
+
+
+def cpu_precise(pid):
+    """(own, children): CPU seconds of the daemon's own threads (scheduler
+    run time, ns resolution, /proc/<pid>/task/*/schedstat: a daemon that
+    sleeps nearly all the time uses less than the tick count can show) and
+    cutime+cstime of the children it reaped (clock ticks)"""
+    try:
+        own = 0
+        for t in os.listdir("/proc/%d/task" % pid):
+            with open("/proc/%d/task/%s/schedstat" % (pid, t)) as f:
+                own += int(f.read().split()[0])
+        with open("/proc/%d/stat" % pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except (OSError, ValueError):
+        return None
+    if fields[0] == "Z":
+        return None
+    return own / 1e9, sum(int(x) for x in fields[13:15]) / CLK
 
 
 # ---------------------------------------------------------------- report ---

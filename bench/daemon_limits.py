@@ -1,110 +1,170 @@
 #!/usr/bin/python3
-"""Clean-up daemon CPU with and without time limits (ours only; the
-reference has no time limits): x2gocleansessions --foreground over N
-sessions (default 500; half running, half suspended) whose agents are
-stand-ins (bench/standin.c: they only pause()), first with no [time limits],
-then with all three on (values long enough that none ends a session, so the
-work measured is the bookkeeping of every pass, not the ending). CPU =
-utime+stime+cutime+cstime of the daemon over the window after a warm-up.
+"""Clean-up daemon CPU with time limits, side by side with the reference:
+x2gocleansessions --debug (foreground) over N sessions (default 500; every
+second one running, the others suspended) whose agents are stand-ins
+(bench/standin.c: they only pause()), in three configurations, interleaved
+over REPS repetitions:
 
-Run as root on a machine where the server is installed (scripts/install.sh);
-everything happens in a private mount namespace (own /run, /tmp, database,
-x2goserver.conf):   /usr/bin/python3 bench/daemon_limits.py [N] [WINDOW_S]
+  ref           the reference 4.1 daemon (bench/refenv.sh), which has no
+                time limits
+  ours off      ours, no [time limits]
+  ours limits   ours with all three limits on, by default, for a group of
+                the bench users and for one user (values long enough that
+                none ends a session, so the work measured is the bookkeeping
+                of every pass, not the ending)
 
-Prints one line per configuration and the ratio. The running sessions have
-no X display: with an idle limit the daemon tries to measure their idle
-time and fails (no cookie), which is the worst case for the idle rule's
-retries.
+The running sessions have no X display: with an idle limit our daemon tries
+to measure their idle time and fails (no cookie), the worst case for the
+idle rule's retries. CPU = scheduler run time of the daemon's threads
+(/proc/<pid>/task/*/schedstat) plus cutime+cstime of the children it reaped,
+over WINDOW seconds after a warm-up; clock-tick CPU (utime+stime+cutime+
+cstime, as bench.py's daemon workload) is printed alongside.
+
+Run as root (bench/run.sh does the same set-up: refenv.sh setup, users
+x2gobench1..10), with our server installed:
+
+    /usr/bin/python3 bench/daemon_limits.py [--sessions 500] [--window 30]
+        [--reps 3] [--running-every 2] [--out bench/RESULTS-limits.md] [--append]
+
+Writes the report to --out and prints it.
 """
+import argparse
+import datetime
 import os
+import statistics
 import subprocess
 import sys
+import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-# Fresh /run and /tmp, a database directory of its own; then "$@".
-NAMESPACE = ('mount -t tmpfs -o mode=1777 tmpfs /run && mount -t tmpfs -o mode=1777 tmpfs /tmp'
-             ' && mkdir -m 0755 /run/bl && mkdir /run/bl/db'
-             ' && mount --bind /run/bl/db /var/lib/x2go && exec "$@"')
+import bench
+from bench import CLK, REFENV, WORK, log
 
-INNER = r'''
-import os, pwd, signal, socket, sqlite3, subprocess, sys, time
-n, window, standin_src = int(sys.argv[1]), float(sys.argv[2]), sys.argv[3]
-def sh(*a):
-    subprocess.run(a, check=True, stdout=subprocess.DEVNULL)
-open("/run/bl/conf", "w").close()
-os.chmod("/run/bl/conf", 0o644)
-sh("mount", "--bind", "/run/bl/conf", "/etc/x2go/x2goserver.conf")
-sh("cc", "-O2", "-o", "/run/bl/x2goagent", standin_src)
-sh("/usr/sbin/x2godbadmin", "--createdb")
-sh("/usr/lib/x2go/x2go-stored")
-users = ["x2gobl%d" % i for i in range(5)]
-for u in users:
-    if subprocess.run(["id", u], capture_output=True).returncode:
-        sh("useradd", "-m", u)
-host = socket.gethostname()
-db = sqlite3.connect("/var/lib/x2go/x2go_sessions", isolation_level=None)
-procs = []
-for k in range(n):
-    u = users[k % len(users)]
-    pw = pwd.getpwnam(u)
-    disp = 1000 + k
-    sid = "%s-%d-%d_stDXFCE_dp24" % (u, disp, 1790000000 + k)
-    p = subprocess.Popen(["/run/bl/x2goagent", "-name", "X2GO-" + sid, ":%d" % disp],
-                         user=pw.pw_uid, group=pw.pw_gid, cwd="/", start_new_session=True)
-    procs.append(p)
-    top = "/tmp/.x2go-" + u
-    sd = "%s/C-%s" % (top, sid)
-    os.makedirs(sd, mode=0o700)
-    st = "RUNNING" if k % 2 else "SUSPENDED"
-    with open(sd + "/state", "w") as f:
-        f.write(st)
-    for path in (top, sd, sd + "/state"):
-        os.chown(path, pw.pw_uid, pw.pw_gid)
-    os.chmod(top, 0o700)
-    db.execute("INSERT INTO sessions(session_id,display,uname,server,client,status,agent_pid,"
-               "init_time,last_time) VALUES(?,?,?,?,?,?,?,datetime('now','localtime'),"
-               "datetime('now','localtime'))", (sid, disp, u, host, "10.0.0.1", st[0], p.pid))
-CONFS = [("no time limits", ""),
-         ("all time limits on", "[time limits]\nsuspended = 1d\nidle = 8h\nlifetime = 30d\n"
-          "[time limits groups]\nusers = idle=4h\n[time limits users]\n%s = lifetime=20d\n"
-          % users[0])]
-def ticks(pid):
-    f = open("/proc/%d/stat" % pid).read().rsplit(")", 1)[1].split()
-    return sum(int(x) for x in f[11:15])
-res = []
-for name, text in CONFS:
-    with open("/run/bl/conf", "w") as f:
-        f.write(text)
-    d = subprocess.Popen(["/usr/sbin/x2gocleansessions", "--foreground"],
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(5)
-    c0 = ticks(d.pid)
-    time.sleep(window)
-    c1 = ticks(d.pid)
-    d.send_signal(signal.SIGTERM)
-    d.wait()
-    rows = db.execute("SELECT status, count(*) FROM sessions GROUP BY status").fetchall()
-    cpu = (c1 - c0) / os.sysconf("SC_CLK_TCK")
-    res.append(cpu)
-    print("%-20s %4d sessions: %.2f s CPU in %.0f s (%.3f %%), rows after: %s"
-          % (name, n, cpu, window, 100 * cpu / window, rows), flush=True)
-print("limits on / off: %s" % ("%.2f" % (res[1] / res[0]) if res[0] else "n/a (0 CPU off)"))
-for p in procs:
-    p.kill()
-subprocess.run(["/bin/sh", "-c", "kill $(cat /run/x2go/stored.pid)"])
-'''
+GROUP = "x2gobenchlim"
+CONFS = {
+    "ours off": "",
+    "ours limits": ("[time limits]\nsuspended = 1d\nidle = 8h\nlifetime = 30d\n"
+                    "[time limits groups]\n%s = idle=4h, suspended=2d\n"
+                    "[time limits users]\n%s = lifetime=20d\n" % (GROUP, bench.USERS[0])),
+}
+ORDER = ["ref", "ours off", "ours limits"]
 
 
-def main(argv):
+def conf_file(name):
+    path = os.path.join(WORK, "limits-%s.conf" % name.replace(" ", "-"))
+    with open(path, "w") as f:
+        f.write(CONFS[name])
+    os.chmod(path, 0o644)
+    return path
+
+
+def measure(a):
+    quiet = dict(stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    if subprocess.run(["getent", "group", GROUP], **quiet).returncode:
+        subprocess.run(["groupadd", GROUP], check=True)
+    for u in bench.USERS[:5]:
+        subprocess.run(["gpasswd", "-a", u, GROUP], check=True, **quiet)
+    sides = {"ref": bench.Side("ref", bench.prepare_dbdir("ref", [REFENV, "run"]))}
+    unsh = ["unshare", "--mount", "--propagation", "private", "--"]
+    sides["ours"] = bench.Side("ours", bench.prepare_dbdir("ours", unsh))
+    res = {n: [] for n in ORDER}
+    sess, procs, sql = bench.daemon_sessions(a.sessions, running_every=a.running_every)
+    try:
+        for i in range(a.reps):
+            for name in (ORDER if i % 2 == 0 else ORDER[::-1]):
+                side = sides["ref" if name == "ref" else "ours"]
+                conf = None if name == "ref" else conf_file(name)
+                res[name].append(bench.daemon_window(side, name, sql, a.warmup, a.window, conf))
+    finally:
+        bench.daemon_sessions_end(sess, procs)
+        for s in sides.values():
+            s.close()
+    return res
+
+
+def mix(a):
+    """(title, description) of the running/suspended mix"""
+    if not a.running_every:
+        return "all sessions suspended", "all suspended (row S, state file SUSPENDED)"
+    nth = "second" if a.running_every == 2 else "%dth" % a.running_every
+    return ("every %s session running" % nth,
+            "every %s one running (row R, state file RUNNING), the others suspended "
+            "(S, SUSPENDED)" % nth)
+
+
+def report(a, res, started, elapsed):
+    cpu, ncpu, mem, deb = bench.machine_info()
+    L = ["# Clean-up daemon CPU with time limits: ours vs the reference, %s\n" % mix(a)[0],
+         "Generated by `bench/daemon_limits.py --sessions %d --window %d --reps %d "
+         "--running-every %d` on %s (UTC), run time %.0f s, commit %s.\n"
+         % (a.sessions, a.window, a.reps, a.running_every,
+            started.strftime("%Y-%m-%d %H:%M"), elapsed, bench.git_rev()),
+         "* Machine: %s, %d CPUs, %s RAM, Debian %s, host name `%s`; shared with other "
+         "builds and tests while it ran (load average at the end: %s)."
+         % (cpu, ncpu, mem, deb, bench.HOST, " ".join(open("/proc/loadavg").read().split()[:3])),
+         "* %d sessions, %s; one stand-in agent process per session, so every check "
+         "of either daemon finds \"alive, nothing to do\". Window %d s after %d s warm-up, "
+         "%d repetitions, the three daemons interleaved (ref, ours off, ours limits, then "
+         "the reverse order)."
+         % (a.sessions, mix(a)[1], a.window, a.warmup, a.reps),
+         "* ours limits: `%s`, group `%s` = 5 of the 10 bench users." %
+         (CONFS["ours limits"].replace("\n", "; ").strip("; "), GROUP),
+         "* CPU = scheduler run time of the daemon's threads (`/proc/<pid>/task/*/schedstat`, "
+         "ns) + cutime+cstime of its reaped children; ticks = utime+stime+cutime+cstime "
+         "(1/%d s) as in RESULTS.md; children are the reference's x2gogetstatus and other "
+         "commands, our idle time probes.\n" % CLK,
+         "| daemon | CPU s per window, each repetition | median CPU s | % of one core "
+         "| of which children (median) | median ticks-CPU s | DB status counts after | note |",
+         "|---|---|---|---|---|---|---|---|"]
+    meds = {}
+    for name in ORDER:
+        runs = [r for r in res[name] if "cpu_precise" in r]
+        errs = [r["error"] for r in res[name] if "error" in r]
+        if not runs:
+            L.append("| %s | n/a | | | | | | %s |" % (name, "; ".join(errs)))
+            continue
+        m = statistics.median(r["cpu_precise"] for r in runs)
+        meds[name] = m
+        L.append("| %s | %s | %.4f | %.3f %% | %.2f s | %.2f | %s | %s |"
+                 % (name, ", ".join("%.4f" % r["cpu_precise"] for r in runs), m,
+                    100 * m / statistics.median(r["wall"] for r in runs),
+                    statistics.median(r["cpu_children"] for r in runs),
+                    statistics.median(r["cpu"] for r in runs),
+                    " ".join(x.replace("|", ":") for x in runs[-1]["rows"]),
+                    "; ".join(errs + ["died during window" for r in runs if r["died"]])))
+    if "ref" in meds and meds["ref"] > 0:
+        for name in ("ours off", "ours limits"):
+            if name in meds:
+                L.append("\n%s / ref (medians): **%.3f %%**%s"
+                         % (name, 100 * meds[name] / meds["ref"],
+                            " (target < 1 %%: %s)" % ("met" if meds[name] < 0.01 * meds["ref"]
+                                                      else "not met")
+                            if name == "ours limits" else ""))
+    return "\n".join(L) + "\n"
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sessions", type=int, default=500)
+    ap.add_argument("--window", type=int, default=30)
+    ap.add_argument("--warmup", type=int, default=6)
+    ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--running-every", type=int, default=2,
+                    help="every Nth session running, the others suspended (0: all suspended)")
+    ap.add_argument("--out", default=os.path.join(bench.HERE, "RESULTS-limits.md"))
+    ap.add_argument("--append", action="store_true", help="add the report to --out")
+    a = ap.parse_args()
     if os.geteuid() != 0:
-        print("daemon_limits.py: run as root", file=sys.stderr)
-        return 2
-    n = argv[1] if len(argv) > 1 else "500"
-    window = argv[2] if len(argv) > 2 else "60"
-    return subprocess.run(["unshare", "--mount", "--propagation", "private", "/bin/sh", "-c",
-                           NAMESPACE, "sh", sys.executable, "-c", INNER, n, window,
-                           os.path.join(HERE, "standin.c")]).returncode
+        sys.exit("daemon_limits.py: run as root")
+    os.makedirs(WORK, exist_ok=True)
+    bench.build_standin()
+    started, t0 = datetime.datetime.utcnow(), time.time()
+    res = measure(a)
+    text = report(a, res, started, time.time() - t0)
+    with open(a.out, "a" if a.append else "w") as f:
+        f.write(("\n" if a.append else "") + text)
+    log("wrote", a.out)
+    print(text)
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv))
+    main()

@@ -259,6 +259,10 @@ static void session_env(const struct x2go_ctx *c, const struct x2go_session *s,
     x2go_ssh_agent_link(dir, false);
     if (x2go_fmt(path, sizeof path, "%s/.x2go/C-%s/ssh-agent.PID", c->home, s->sid) >= 0)
         setenv("SSH_AUTH_SOCK", path, 1);
+    /* Where a file opens on the client's side: x2gomountdirs links it to
+     * the MIME box spool when the client asks for one. */
+    if (x2go_fmt(path, sizeof path, "%s/.x2go/C-%s/mimebox", c->home, s->sid) >= 0)
+        setenv("X2GO_MIMEBOX", path, 1);
     snprintf(num, sizeof num, "localhost:%s", r->sndport);
     if (!strcmp(r->sndsys, "esd"))
         setenv("ESPEAKER", num, 1);

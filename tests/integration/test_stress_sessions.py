@@ -26,6 +26,7 @@ import os
 import subprocess
 
 from test_attacks_daemon import private
+from test_stress_store import ATTACK
 
 USERS = ['x2gosess%02d' % i for i in range(1, 21)]
 
@@ -135,32 +136,7 @@ print(json.dumps({"fails": fails, "done": done, "retried": retried, "keep": keep
                   "keep_pid": keep_pid}))
 """
 
-# As the attacker, until the deadline: floods, stops, its own agents.
-ATTACK = r'''
-import os, signal, socket, subprocess, sys, time
-helper, seconds = sys.argv[1], float(sys.argv[2])
-end = time.monotonic() + seconds
-held = []
-while time.monotonic() < end:
-    for _ in range(10):
-        subprocess.Popen([helper, "reserve", str(int(time.time())), "D", "XFCE", "24", "-",
-                          "100", "30000", "3"], stdout=subprocess.DEVNULL,
-                         stderr=subprocess.DEVNULL)
-    for _ in range(30):
-        s = socket.socket(socket.AF_UNIX)
-        try:
-            s.connect("/run/x2go/store.sock")
-            held.append(s)
-        except OSError:
-            pass
-    held = held[-200:]
-    for _ in range(10):
-        os.kill(-1, signal.SIGSTOP)
-        time.sleep(0.02)
-    os.kill(-1, signal.SIGCONT)
-    time.sleep(0.2)
-'''
-
+# The attacker, until the deadline: floods, stops, as in the store stress.
 STRESS = r'''
 def as_attacker(argv):
     # setpriv execs in place: a runuser parent (root) would stop itself

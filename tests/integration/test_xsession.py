@@ -147,6 +147,8 @@ def test_desktop_runs_through_xsession():
         eq(e.get('X2GO_SESSION'), info['sid'], 'X2GO_SESSION')
         eq(e.get('DISPLAY'), ':%d' % info['display'], 'DISPLAY')
         eq(e.get('X2GO_AGENT_PID'), str(info['agent_pid']), 'X2GO_AGENT_PID')
+        eq(e.get('X2GO_MIMEBOX'), '%s/.x2go/C-%s/mimebox' % (h, info['sid']),
+           'X2GO_MIMEBOX (the link x2gomountdirs makes to the MIME box spool)')
         eq(e.get('PULSE_CLIENTCONFIG'), env['PULSE_CLIENTCONFIG'],
            "the client's PulseAudio configuration reaches the program")
         bus = e.get('DBUS_SESSION_BUS_ADDRESS', '')

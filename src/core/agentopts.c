@@ -99,6 +99,11 @@ static const char *kbtype_key(const char *kbtype, char *buf, size_t len)
     return buf;
 }
 
+const char *x2go_kbtype_agent_arg(const char *kbtype)
+{
+    return kbtype && strchr(kbtype, '/') && strchr(kbtype, ',') ? kbtype : NULL;
+}
+
 bool x2go_valid_clipboard(const char *s)
 {
     static const char *const ok[] = {"0", "none", "client", "server", "both", "1"};
@@ -221,8 +226,10 @@ int x2go_options_rewrite(const char *in, const struct x2go_options_update *u, ch
             nv = u->link;
         else if (!strcmp(key, "pack"))
             nv = u->pack;
-        else if (!strcmp(key, "kbtype"))
+        else if (!strcmp(key, "kbtype")) {
             nv = kbtype_key(u->kbtype, kb, sizeof kb);
+            drop = x2go_kbtype_agent_arg(u->kbtype) != NULL;
+        }
         else if (!strcmp(key, "geometry")) {
             nv = u->geometry;
             drop = !want_geo || geo_done;

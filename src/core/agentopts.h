@@ -62,6 +62,14 @@ struct x2go_options {
     int display;
 };
 
+/* nxagent splits its options file on commas, so a list of layouts
+ * (pc105/de,us) cannot go there whole: the file gets the first layout,
+ * and the whole value goes on the agent's command line as -kbtype <this>
+ * (which it reads whole). NULL when kbtype is one layout, auto or
+ * null/null. On resume the rewrite leaves such a value out of the file,
+ * so the agent keeps the layouts it has. */
+const char *x2go_kbtype_agent_arg(const char *kbtype);
+
 /* The single line of spec 4.3, with the trailing newline. */
 int x2go_options_format(const struct x2go_options *o, char *buf, size_t len);
 

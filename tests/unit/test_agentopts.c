@@ -151,9 +151,20 @@ static void test_rewrite(void **state)
     assert_int_equal((int)(strstr(out, "geometry=") - out), (int)(strstr(out, "kbtype=") - out) +
                      (int)strlen("kbtype=null/null,"));
 
+    /* Several layouts: the agent keeps those of its command line. */
     u.kbtype = "pc105/de,us";
     assert_int_equal(x2go_options_rewrite(expected, &u, out2, sizeof out2), 0);
-    assert_non_null(strstr(out2, ",kbtype=pc105/de,geometry=1280x800,"));
+    assert_null(strstr(out2, "kbtype="));
+    assert_null(strstr(out2, ",us,"));
+    assert_non_null(strstr(out2, ",errors="));
+    assert_non_null(strstr(out2, "session.log_errors,geometry=1280x800,xinerama="));
+
+    assert_null(x2go_kbtype_agent_arg("pc105/de"));
+    assert_null(x2go_kbtype_agent_arg("auto"));
+    assert_null(x2go_kbtype_agent_arg("null/null"));
+    assert_null(x2go_kbtype_agent_arg(NULL));
+    assert_string_equal(x2go_kbtype_agent_arg("pc105/de,us"), "pc105/de,us");
+    assert_string_equal(x2go_kbtype_agent_arg("pc105/de(neo),us"), "pc105/de(neo),us");
 
     assert_int_equal(x2go_options_rewrite("garbage", &u, out, sizeof out), -1);
     assert_int_equal(x2go_options_rewrite("nx/nx,link=lan", &u, out, sizeof out), -1);

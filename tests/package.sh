@@ -119,6 +119,9 @@ check "x2golistsessions works" /usr/bin/x2golistsessions
 acct=$(getent passwd x2goprint | cut -d: -f6,7)
 [ "$acct" = /var/spool/x2goprint:/bin/sh ] && getent group x2goprint >/dev/null &&
     pass "x2goprint account and group" || fail "x2goprint account: '$acct'"
+getent group x2godesktopsharing >/dev/null &&
+    grep -qx 'group=x2godesktopsharing' /etc/x2go/desktopsharing/settings &&
+    pass "desktop-sharing group and settings" || fail "desktop-sharing group or settings missing"
 spool=$(stat -c '%U:%G %a' /var/spool/x2goprint 2>&1)
 [ "$spool" = "x2goprint:x2goprint 700" ] && pass "print spool $spool" || fail "print spool: $spool"
 sudoers=$(stat -c '%U:%G %a' /etc/sudoers.d/x2goserver-printing 2>&1)

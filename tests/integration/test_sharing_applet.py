@@ -13,6 +13,7 @@ import time
 import apps_fixture as fx
 from itlib import (RUNUSER, USER_A, USER_B, Sessions, check, eq, ok, one_error_line, run,
                    uid_of)
+from test_history import wait_for as _wait
 from test_outputs import RESUME_ARGS, cmd
 
 APPLET = '/usr/bin/x2godesktopsharing'
@@ -47,15 +48,6 @@ def _applets(user, display):
 
 def _sock(user, display):
     return '/tmp/x2godesktopsharing_@%s@:%d' % (user, display)
-
-
-def _wait(pred, what, timeout=30):
-    end = time.time() + timeout
-    while time.time() < end:
-        if pred():
-            return
-        time.sleep(0.1)
-    raise AssertionError('timed out waiting for ' + what)
 
 
 @contextlib.contextmanager

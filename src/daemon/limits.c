@@ -102,6 +102,12 @@ static void end(struct sess *t, const struct dm_lim_verdict *v, int64_t now)
     const char *prog = susp ? BINDIR "/x2gosuspend-session" : BINDIR "/x2goterminate-session";
     dm_lim_acted(&t->lt, now); /* a command that could not start is tried again later */
     log_verdict(t, v, susp ? "suspending" : "terminating");
+    /* A new stretch after a resume, even when no pass saw the session
+     * suspended in between: the X server's idle time still counts from
+     * before the suspend, so only the time since the resume may count. */
+    t->run_since = 0;
+    t->idle_at = 0;
+    t->lt.warned_at = 0;
     if (access(prog, X_OK) == 0) {
         dm_run_user_cmd(t, prog);
     } else if (!susp) {
@@ -124,7 +130,7 @@ static struct dm_lim limits_ms(const struct daemon *d, const struct sess *t)
 void dm_limits_row(struct daemon *d, struct sess *t, const struct x2go_session *r,
                    enum x2go_agent_state st, int64_t now)
 {
-    if (st != X2GO_AS_RUNNING)
+    if (st != X2GO_AS_RUNNING || r->status != 'R')
         t->run_since = 0;
     else if (!t->run_since)
         t->run_since = now;

@@ -223,6 +223,9 @@ try:
             break
         time.sleep(1)
     log = open("/run/td/daemon.log").read().splitlines()
+    failed = set(re.findall(r"x2gosess\d\d-\d+-\d+_st\w+_dp24", json.dumps(
+        [r.get("fails") for r in out["workers"].values()])))
+    out["fail_log"] = [l for l in log if any(f in l for f in failed)][-40:]
     out["left_log"] = [l for l in log if any(r[0] in l for r in out["left"])][-20:]
     out["integrity"] = db().execute("PRAGMA integrity_check").fetchone()[0]
 finally:
@@ -243,7 +246,8 @@ def test_twenty_users_with_real_sessions_under_attack():
                 timeout=int(seconds) + 900)
     assert o.get('fake_rows', 0) > 0, 'the attacker made no rows: %r' % o
     fails = {u: r['fails'] for u, r in o['workers'].items() if r.get('fails')}
-    assert not fails, 'failed operations of the users: %r' % fails
+    assert not fails, 'failed operations of the users: %r; daemon log: %r' % (
+        fails, o.get('fail_log'))
     lost = {u: (r.get('keep_row'), r.get('keep_alive')) for u, r in o['workers'].items()
             if not r.get('keep_row') or r['keep_row'][0] != 'R' or not r.get('keep_alive')}
     assert not lost, 'long-lived sessions ended or changed: %r' % lost

@@ -58,7 +58,7 @@ static int send_all(int fd, const char *p, size_t n)
     return 0;
 }
 
-static int read_reply(int fd, struct x2go_buf *b)
+static int read_reply(int fd, struct x2go_buf *b, bool *reset)
 {
     char chunk[8192];
     for (;;) {
@@ -74,6 +74,7 @@ static int read_reply(int fd, struct x2go_buf *b)
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0) {
+            *reset = errno == ECONNRESET && b->len == 0;
             x2go_seterr("reading from the session database service: %s", strerror(errno));
             return -1;
         }
@@ -87,9 +88,24 @@ static int read_reply(int fd, struct x2go_buf *b)
     }
 }
 
-/* One request; the store return value. On 0, *body is the reply body
- * (caller frees); otherwise the error is set. */
+static int call_once(enum x2go_sp_op op, const char *const args[], char **body, bool *reset);
+
+/* A read that the server dropped unanswered (the connection reset before
+ * any reply: seen rarely on a loaded machine) is asked once more; a write
+ * is never repeated, it may have been done. */
 static int call(enum x2go_sp_op op, const char *const args[], char **body)
+{
+    bool reset = false;
+    int rc = call_once(op, args, body, &reset);
+    if (rc < 0 && reset && !x2go_sp_ops[op].writes)
+        rc = call_once(op, args, body, &reset);
+    return rc;
+}
+
+/* One request; the store return value. On 0, *body is the reply body
+ * (caller frees); otherwise the error is set; *reset: the connection was
+ * reset before any reply arrived. */
+static int call_once(enum x2go_sp_op op, const char *const args[], char **body, bool *reset)
 {
     char req[X2GO_SP_REQ_MAX];
     int n = x2go_sp_encode(req, sizeof req, op, args);
@@ -102,7 +118,7 @@ static int call(enum x2go_sp_op op, const char *const args[], char **body)
     int rc = -1;
     if (send_all(fd, req, (size_t)n) < 0 || shutdown(fd, SHUT_WR) < 0)
         x2go_seterr("cannot send to the session database service: %s", strerror(errno));
-    else if (read_reply(fd, &b) == 0) {
+    else if (read_reply(fd, &b, reset) == 0) {
         if (b.len < 2 || b.p[1] != '\n')
             x2go_seterr("the session database service refused or dropped the request");
         else if ((rc = x2go_sp_rc_of(b.p[0])) != 0)

@@ -52,8 +52,9 @@ int x2go_pg_conf(struct x2go_pg_conf *c);
 #define X2GO_PG_ADMIN_PASSFILE X2GO_PG_PASSDIR "/x2gopgadmin"
 #define X2GO_PG_DBADMIN_PASSFILE X2GO_PG_PASSDIR "/pgadmin"
 /* Bounded waits: a down, slow or restarting server is an error the
- * caller sees within seconds, never a hang. */
-#define X2GO_PG_CONNECT_TIMEOUT "5"
+ * caller sees within seconds, never a hang. A loaded host (backend fork
+ * and SCRAM login) took over 5 s to accept once. */
+#define X2GO_PG_CONNECT_TIMEOUT "10"
 #define X2GO_PG_OPTIONS "-c statement_timeout=10000 -c lock_timeout=8000" \
                         " -c idle_in_transaction_session_timeout=15000"
 

@@ -12,14 +12,7 @@
 
 struct x2go_hist_event *x2go_hist_add(struct x2go_hist_list *l)
 {
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? 2 * l->cap : 64;
-        struct x2go_hist_event *e = realloc(l->e, cap * sizeof *e);
-        if (!e)
-            abort();
-        l->e = e;
-        l->cap = cap;
-    }
+    x2go_grow((void **)&l->e, &l->cap, l->n + 1, sizeof *l->e);
     struct x2go_hist_event *e = &l->e[l->n++];
     memset(e, 0, sizeof *e);
     e->display = X2GO_NULL_INT;

@@ -45,22 +45,10 @@ static char *dupe(const char *s)
     return d;
 }
 
-static void grow(void **p, size_t *cap, size_t need, size_t elem)
-{
-    if (need <= *cap)
-        return;
-    size_t nc = *cap ? *cap * 2 : 16;
-    void *np = realloc(*p, nc * elem);
-    if (!np)
-        abort();
-    *p = np;
-    *cap = nc;
-}
-
 static void mark_broken(struct x2go_ini *ini, const char *section, int line,
                         const char *why)
 {
-    grow((void **)&ini->b, &ini->capb, ini->nb + 1, sizeof *ini->b);
+    x2go_grow((void **)&ini->b, &ini->capb, ini->nb + 1, sizeof *ini->b);
     ini->b[ini->nb++] = (struct broken){dupe(section), line, dupe(why)};
 }
 
@@ -115,7 +103,7 @@ struct x2go_ini *x2go_ini_parse(const char *name, const char *text)
             val[vl - 1] = '\0';
             val++;
         }
-        grow((void **)&ini->e, &ini->cap, ini->n + 1, sizeof *ini->e);
+        x2go_grow((void **)&ini->e, &ini->cap, ini->n + 1, sizeof *ini->e);
         ini->e[ini->n++] = (struct entry){dupe(section), dupe(key), dupe(val), lineno};
     }
     free(copy);

@@ -7,14 +7,7 @@
 
 struct x2go_session *x2go_list_add(struct x2go_session_list *l)
 {
-    if (l->n == l->cap) {
-        size_t nc = l->cap ? l->cap * 2 : 16;
-        struct x2go_session *ns = realloc(l->s, nc * sizeof *ns);
-        if (!ns)
-            abort();
-        l->s = ns;
-        l->cap = nc;
-    }
+    x2go_grow((void **)&l->s, &l->cap, l->n + 1, sizeof *l->s);
     struct x2go_session *s = &l->s[l->n++];
     memset(s, 0, sizeof *s);
     return s;

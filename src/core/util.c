@@ -223,3 +223,15 @@ int x2go_caller_name(char *buf, size_t len)
     }
     return x2go_strlcpy(buf, pw.pw_name, len);
 }
+
+void x2go_grow(void **p, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap)
+        return;
+    size_t nc = *cap ? *cap * 2 : 16;
+    void *np = realloc(*p, nc * elem);
+    if (!np)
+        abort();
+    *p = np;
+    *cap = nc;
+}

@@ -29,6 +29,10 @@ bool x2go_is_digits(const char *s);
 int x2go_parse_long(const char *s, long min, long max, long *out);
 /* True for printable ASCII (0x20..0x7e) only. */
 bool x2go_is_printable_ascii(const char *s);
+
+/* Make room for need elements of elem bytes in the array *p of capacity
+ * *cap (doubling, first 16); aborts when memory runs out. */
+void x2go_grow(void **p, size_t *cap, size_t need, size_t elem);
 /* Copy with truncation check. */
 int x2go_strlcpy(char *dst, const char *src, size_t len);
 

@@ -14,12 +14,15 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 /* The server answers within its own bounds; this only stops a wedged
  * server from hanging a command forever. */
 #define REPLY_TIMEOUT_MS 30000
 #define REPLY_MAX (64 << 20)
+/* Longer than a server child may live (CHILD_MAX_S in stored.c). */
+#define BUSY_WAIT_MAX_MS 20000
 
 static int connect_server(void)
 {
@@ -88,24 +91,44 @@ static int read_reply(int fd, struct x2go_buf *b, bool *reset)
     }
 }
 
-static int call_once(enum x2go_sp_op op, const char *const args[], char **body, bool *reset);
+/* Why a request may be asked again. */
+enum retry { NO_RETRY, RETRY_READ, RETRY_BUSY };
 
-/* A read that the server dropped unanswered (the connection reset before
- * any reply: seen rarely on a loaded machine) is asked once more; a write
- * is never repeated, it may have been done. */
+static int call_once(enum x2go_sp_op op, const char *const args[], char **body,
+                     enum retry *again);
+
+/* A busy server did nothing: ask again with a growing pause, within a
+ * bound longer than a server child may live (so a slot frees in time).
+ * A read that the server dropped unanswered (the connection reset before
+ * any reply) is asked once more; a write that may have been done is never
+ * repeated. */
 static int call(enum x2go_sp_op op, const char *const args[], char **body)
 {
-    bool reset = false;
-    int rc = call_once(op, args, body, &reset);
-    if (rc < 0 && reset && !x2go_sp_ops[op].writes)
-        rc = call_once(op, args, body, &reset);
-    return rc;
+    bool read_retried = false;
+    long waited_ms = 0, pause_ms = 5;
+    for (;;) {
+        enum retry again = NO_RETRY;
+        int rc = call_once(op, args, body, &again);
+        if (again == RETRY_BUSY && waited_ms < BUSY_WAIT_MAX_MS) {
+            struct timespec ts = {0, pause_ms * 1000000L};
+            nanosleep(&ts, NULL);
+            waited_ms += pause_ms;
+            pause_ms = pause_ms < 400 ? pause_ms * 2 : 500;
+            continue;
+        }
+        if (again == RETRY_READ && !read_retried && !x2go_sp_ops[op].writes) {
+            read_retried = true;
+            continue;
+        }
+        return rc;
+    }
 }
 
 /* One request; the store return value. On 0, *body is the reply body
- * (caller frees); otherwise the error is set; *reset: the connection was
- * reset before any reply arrived. */
-static int call_once(enum x2go_sp_op op, const char *const args[], char **body, bool *reset)
+ * (caller frees); otherwise the error is set and *again says whether the
+ * request may be asked once more. */
+static int call_once(enum x2go_sp_op op, const char *const args[], char **body,
+                     enum retry *again)
 {
     char req[X2GO_SP_REQ_MAX];
     int n = x2go_sp_encode(req, sizeof req, op, args);
@@ -115,15 +138,20 @@ static int call_once(enum x2go_sp_op op, const char *const args[], char **body, 
     if (fd < 0)
         return -1;
     struct x2go_buf b = {0};
+    bool reset = false;
     int rc = -1;
     if (send_all(fd, req, (size_t)n) < 0 || shutdown(fd, SHUT_WR) < 0)
         x2go_seterr("cannot send to the session database service: %s", strerror(errno));
-    else if (read_reply(fd, &b, reset) == 0) {
-        if (b.len < 2 || b.p[1] != '\n')
-            x2go_seterr("the session database service refused or dropped the request");
-        else if ((rc = x2go_sp_rc_of(b.p[0])) != 0)
-            x2go_seterr("%s", b.p[2] ? b.p + 2 : "session database error");
-    }
+    else if (read_reply(fd, &b, &reset) < 0) {
+        if (reset)
+            *again = RETRY_READ;
+    } else if (b.len < 2 || b.p[1] != '\n')
+        x2go_seterr("the session database service refused or dropped the request");
+    else if (b.p[0] == SP_BUSY) {
+        x2go_seterr("the session database service is busy with this user's requests");
+        *again = RETRY_BUSY;
+    } else if ((rc = x2go_sp_rc_of(b.p[0])) != 0)
+        x2go_seterr("%s", b.p[2] ? b.p + 2 : "session database error");
     close(fd);
     if (rc == 0 && body) {
         *body = strdup(b.p + 2);

@@ -55,6 +55,9 @@ extern const struct x2go_sp_opdesc x2go_sp_ops[SP_NOPS];
 #define SP_NOPORT 'P'
 #define SP_LIMIT 'L'
 #define SP_ERROR 'E'
+/* Not a store value: the server is at its bound for this caller and did
+ * nothing; the client asks again a little later. */
+#define SP_BUSY 'B'
 
 char x2go_sp_status_of(int rc);
 int x2go_sp_rc_of(char status);

@@ -239,8 +239,14 @@ static void accept_one(int lfd)
         _exit(0);
     }
     if (p < 0) {
-        static const char busy[] = "E\ntoo many requests of this user at once; try again";
-        send(fd, busy, sizeof busy - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+        static const char busy[] = {SP_BUSY, '\n'};
+        send(fd, busy, sizeof busy, MSG_NOSIGNAL | MSG_DONTWAIT);
+        /* What the client already sent is taken off the socket without
+         * waiting: closing over unread data would reset the connection
+         * and the client would lose the answer. */
+        char sink[X2GO_SP_REQ_MAX];
+        while (recv(fd, sink, sizeof sink, MSG_DONTWAIT) > 0)
+            ;
     } else {
         kids[slot].pid = p;
         kids[slot].uid = cr.uid;

@@ -189,6 +189,41 @@ def test_sigstop_and_flood_cannot_stall_other_users():
         _drop_rows(USER_A)
 
 
+HOLD_SLOTS = r'''
+import socket, sys, time
+held = []
+for _ in range(int(sys.argv[1])):   # silent: each holds a server child
+    s = socket.socket(socket.AF_UNIX)
+    s.connect('/run/x2go/store.sock')
+    held.append(s)
+print('held', flush=True)
+time.sleep(float(sys.argv[2]))
+'''
+
+
+def test_own_busy_slots_mean_wait_not_failure():
+    """A user whose every store slot is taken (8 silent connections, as
+    lingering children of a burst leave them) still gets the answer: the
+    server says busy without resetting the connection and the command asks
+    again until a slot frees (the server drops a silent request after 2 s)."""
+    Sessions.purge()
+    with Sessions() as s:
+        a = s.add(USER_A, 'S')
+        hold = subprocess.Popen([RUNUSER, '-u', USER_A, '--', '/usr/bin/python3', '-c',
+                                 HOLD_SLOTS, '8', '6'], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE)
+        try:
+            eq(hold.stdout.readline(), b'held\n', 'slot holder ready')
+            time.sleep(0.3)
+            r, took = _timed(['/usr/bin/x2golistsessions'], USER_A)
+            ok(r, 'list with all own slots busy')
+            check(a['sid'].encode() in r.out, 'own session listed: %r' % r.out)
+            check(took > 1.0, 'the slots were not busy (%.1f s): the test proves nothing' % took)
+        finally:
+            hold.kill()
+            hold.wait()
+
+
 def test_getservers_many_names_and_only_own():
     """Hole 7: far more than 64 KB of distinct server names; a user sees the
     servers of their own sessions only; root sees all."""

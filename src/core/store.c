@@ -1,4 +1,5 @@
 #include "store.h"
+#include "storeproto.h"
 #include "conf.h"
 #include "log.h"
 #include "timelimit.h"
@@ -45,6 +46,9 @@ struct x2go_store *x2go_store_open(void)
     if (x2go_caller_name(me, sizeof me) < 0)
         return NULL;
     struct x2go_store *st;
+    if (be == X2GO_BACKEND_POSTGRES && getuid() != 0 &&
+        (st = x2go_store_sock_try(me, X2GO_PGSTORE_SOCK, "x2go-pgstored")))
+        return st; /* the local server's connection under the caller's own role */
     if (be == X2GO_BACKEND_POSTGRES)
         st = x2go_store_pg_open(me, getuid() == 0);
     else if (getuid() == 0) /* root owns the database file */

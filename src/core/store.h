@@ -151,8 +151,15 @@ int x2go_store_sqlite_create(const char *path);
 int x2go_store_sqlite_update(const char *path, const char *added[], size_t max);
 /* PostgreSQL (farms): root as x2godbuser, users with their own role. */
 struct x2go_store *x2go_store_pg_open(const char *caller, bool is_root);
+/* Whether an idle PostgreSQL store's connection still stands and is
+ * outside any transaction (a server restart ends it; that is seen
+ * without a round trip). */
+bool x2go_store_pg_alive(struct x2go_store *st);
 /* The store server's client (unprivileged callers). */
 struct x2go_store *x2go_store_sock_open(const char *caller);
+/* The same through the server listening at path (program name for its
+ * errors) when one answers there now; NULL when none does. */
+struct x2go_store *x2go_store_sock_try(const char *caller, const char *path, const char *name);
 
 /* A backend's handle of size bytes (at least the base), its common part
  * filled in; aborts when memory runs out. */

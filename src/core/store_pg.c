@@ -8,6 +8,7 @@
 #include "util.h"
 #include "x2go-config.h"
 
+#include <poll.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -196,6 +197,17 @@ static int pg_servers(struct x2go_store *st, char **out)
     x2go_pq()->PQclear(r);
     *out = x2go_buf_take(&b);
     return 0;
+}
+
+bool x2go_store_pg_alive(struct x2go_store *st)
+{
+    const struct x2go_pq *pq = x2go_pq();
+    PGconn *pg = pgc(st);
+    struct pollfd p = {.fd = pq->PQsocket(pg), .events = POLLIN};
+    /* Idle, the server sends only to end the session (or a notice). */
+    if (pq->PQstatus(pg) == CONNECTION_OK && p.fd >= 0 && poll(&p, 1, 0) > 0)
+        pq->PQconsumeInput(pg);
+    return pq->PQstatus(pg) == CONNECTION_OK && pq->PQtransactionStatus(pg) == PQTRANS_IDLE;
 }
 
 static void pg_close(struct x2go_store *st)

@@ -28,7 +28,10 @@
     F(PQescapeLiteral, char *, (PGconn *, const char *, size_t))                \
     F(PQencryptPasswordConn, char *, (PGconn *, const char *, const char *, const char *)) \
     F(PQfreemem, void, (void *))                                                \
-    F(PQsetNoticeProcessor, PQnoticeProcessor, (PGconn *, PQnoticeProcessor, void *))
+    F(PQsetNoticeProcessor, PQnoticeProcessor, (PGconn *, PQnoticeProcessor, void *)) \
+    F(PQsocket, int, (const PGconn *))                                          \
+    F(PQconsumeInput, int, (PGconn *))                                         \
+    F(PQtransactionStatus, PGTransactionStatusType, (const PGconn *))
 
 #define X2GO_PQ_PTR(name, ret, args) ret(*name) args;
 struct x2go_pq {

@@ -24,24 +24,31 @@
 /* Longer than a server child may live (CHILD_MAX_S in stored.c). */
 #define BUSY_WAIT_MAX_MS 20000
 
-static int connect_server(void)
+/* Which server this handle asks: its socket and its program's name. */
+struct sock_store {
+    struct x2go_store base; /* first: x2go_store_new allocates the whole */
+    const char *path, *name;
+};
+
+static int connect_server(const struct x2go_store *st)
 {
+    const struct sock_store *ss = (const struct sock_store *)st;
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0) {
         x2go_seterr("cannot create a socket: %s", strerror(errno));
         return -1;
     }
     struct sockaddr_un a = {.sun_family = AF_UNIX};
-    snprintf(a.sun_path, sizeof a.sun_path, "%s", X2GO_STORE_SOCK);
+    snprintf(a.sun_path, sizeof a.sun_path, "%s", ss->path);
     if (connect(fd, (struct sockaddr *)&a, sizeof a) < 0) {
         int e = errno;
         close(fd);
         if (e == ENOENT || e == ECONNREFUSED)
-            x2go_seterr("the session database service is not running (x2go-stored, %s)",
-                        X2GO_STORE_SOCK);
+            x2go_seterr("the session database service is not running (%s, %s)", ss->name,
+                        ss->path);
         else
-            x2go_seterr("cannot reach the session database service at %s: %s",
-                        X2GO_STORE_SOCK, strerror(e));
+            x2go_seterr("cannot reach the session database service at %s: %s", ss->path,
+                        strerror(e));
         return -1;
     }
     return fd;
@@ -94,21 +101,22 @@ static int read_reply(int fd, struct x2go_buf *b, bool *reset)
 /* Why a request may be asked again. */
 enum retry { NO_RETRY, RETRY_READ, RETRY_BUSY };
 
-static int call_once(enum x2go_sp_op op, const char *const args[], char **body,
-                     enum retry *again);
+static int call_once(const struct x2go_store *st, enum x2go_sp_op op,
+                     const char *const args[], char **body, enum retry *again);
 
 /* A busy server did nothing: ask again with a growing pause, within a
  * bound longer than a server child may live (so a slot frees in time).
  * A read that the server dropped unanswered (the connection reset before
  * any reply) is asked once more; a write that may have been done is never
  * repeated. */
-static int call(enum x2go_sp_op op, const char *const args[], char **body)
+static int call(const struct x2go_store *st, enum x2go_sp_op op, const char *const args[],
+                char **body)
 {
     bool read_retried = false;
     long waited_ms = 0, pause_ms = 5;
     for (;;) {
         enum retry again = NO_RETRY;
-        int rc = call_once(op, args, body, &again);
+        int rc = call_once(st, op, args, body, &again);
         if (again == RETRY_BUSY && waited_ms < BUSY_WAIT_MAX_MS) {
             struct timespec ts = {0, pause_ms * 1000000L};
             nanosleep(&ts, NULL);
@@ -127,14 +135,14 @@ static int call(enum x2go_sp_op op, const char *const args[], char **body)
 /* One request; the store return value. On 0, *body is the reply body
  * (caller frees); otherwise the error is set and *again says whether the
  * request may be asked once more. */
-static int call_once(enum x2go_sp_op op, const char *const args[], char **body,
-                     enum retry *again)
+static int call_once(const struct x2go_store *st, enum x2go_sp_op op,
+                     const char *const args[], char **body, enum retry *again)
 {
     char req[X2GO_SP_REQ_MAX];
     int n = x2go_sp_encode(req, sizeof req, op, args);
     if (n < 0)
         return -1;
-    int fd = connect_server();
+    int fd = connect_server(st);
     if (fd < 0)
         return -1;
     struct x2go_buf b = {0};
@@ -169,7 +177,7 @@ static int s_list(struct x2go_store *st, const struct x2go_list_query *q,
     static const char *kinds[] = {"user", "shadow", "root"};
     const char *args[] = {kinds[q->kind], q->server ? q->server : "--all-servers"};
     char *res;
-    if (call(SP_LIST, args, &res) != 0)
+    if (call(st, SP_LIST, args, &res) != 0)
         return -1;
     char *save = NULL;
     for (char *l = strtok_r(res, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
@@ -186,7 +194,7 @@ static int s_get(struct x2go_store *st, const char *sid, struct x2go_session *ou
     (void)st;
     const char *args[] = {sid};
     char *res;
-    int rc = call(SP_GET, args, &res);
+    int rc = call(st, SP_GET, args, &res);
     if (rc != 0)
         return rc;
     res[strcspn(res, "\n")] = '\0';
@@ -200,7 +208,7 @@ static int s_change_status(struct x2go_store *st, const char *sid, char status)
     (void)st;
     char s[2] = {status, 0};
     const char *args[] = {s, sid};
-    return call(SP_STATUS, args, NULL);
+    return call(st, SP_STATUS, args, NULL);
 }
 
 static int parse_ports(const char *p, int ports[X2GO_MAX_PORTS])
@@ -228,7 +236,7 @@ static int s_reserve(struct x2go_store *st, const struct x2go_reserve_req *r,
     /* Another owner than the caller: a shared desktop's row (the server
      * checks that the desktop is the caller's). */
     bool other = strcmp(r->owner, st->caller) != 0;
-    int rc = call(other ? SP_SHADOW_RESERVE : SP_RESERVE, args + !other, &res);
+    int rc = call(st, other ? SP_SHADOW_RESERVE : SP_RESERVE, args + !other, &res);
     if (rc != 0)
         return rc;
     memset(out, 0, sizeof *out);
@@ -257,7 +265,7 @@ static int s_create(struct x2go_store *st, const char *sid, const char *cookie, 
         snprintf(p[i], sizeof p[i], "%d", ports[i] == X2GO_NULL_INT ? -1 : ports[i]);
     snprintf(spid, sizeof spid, "%ld", pid);
     const char *args[] = {sid, cookie, spid, client, p[0], p[1], p[2], p[3], p[4]};
-    return call(SP_CREATE, args, NULL);
+    return call(st, SP_CREATE, args, NULL);
 }
 
 static int s_resume(struct x2go_store *st, const char *sid, const char *client,
@@ -268,7 +276,7 @@ static int s_resume(struct x2go_store *st, const char *sid, const char *client,
     snprintf(ps, sizeof ps, "%d", port_start);
     const char *args[] = {sid, client, ps};
     char *res;
-    int rc = call(SP_RESUME, args, &res);
+    int rc = call(st, SP_RESUME, args, &res);
     if (rc != 0)
         return rc;
     rc = parse_ports(res, ports);
@@ -280,20 +288,20 @@ static int s_remove(struct x2go_store *st, const char *sid)
 {
     (void)st;
     const char *args[] = {sid};
-    return call(SP_REMOVE, args, NULL);
+    return call(st, SP_REMOVE, args, NULL);
 }
 
 static int s_abandon(struct x2go_store *st, const char *sid)
 {
     (void)st;
     const char *args[] = {sid};
-    return call(SP_ABANDON, args, NULL);
+    return call(st, SP_ABANDON, args, NULL);
 }
 
 static int s_servers(struct x2go_store *st, char **out)
 {
     (void)st;
-    return call(SP_SERVERS, NULL, out);
+    return call(st, SP_SERVERS, NULL, out);
 }
 
 static int s_mount_add(struct x2go_store *st, const char *sid, const char *path,
@@ -301,28 +309,28 @@ static int s_mount_add(struct x2go_store *st, const char *sid, const char *path,
 {
     (void)st;
     const char *args[] = {sid, path, client};
-    return call(SP_MOUNT_ADD, args, NULL);
+    return call(st, SP_MOUNT_ADD, args, NULL);
 }
 
 static int s_mount_list(struct x2go_store *st, const char *sid, char **out)
 {
     (void)st;
     const char *args[] = {sid};
-    return call(SP_MOUNT_LIST, args, out);
+    return call(st, SP_MOUNT_LIST, args, out);
 }
 
 static int s_mount_del(struct x2go_store *st, const char *sid, const char *path)
 {
     (void)st;
     const char *args[] = {sid, path ? path : "-"};
-    return call(SP_MOUNT_DEL, args, NULL);
+    return call(st, SP_MOUNT_DEL, args, NULL);
 }
 
 static int s_end(struct x2go_store *st, const char *sid)
 {
     (void)st;
     const char *args[] = {sid};
-    return call(SP_END, args, NULL);
+    return call(st, SP_END, args, NULL);
 }
 
 static void s_close(struct x2go_store *st)
@@ -337,7 +345,27 @@ static const struct x2go_store_ops sock_ops = {
     .mount_list = s_mount_list, .mount_del = s_mount_del, .end = s_end,
 };
 
+static struct x2go_store *sock_new(const char *caller, const char *path, const char *name)
+{
+    struct sock_store *ss = x2go_store_new(sizeof *ss, &sock_ops, caller, false);
+    ss->path = path;
+    ss->name = name;
+    return &ss->base;
+}
+
 struct x2go_store *x2go_store_sock_open(const char *caller)
 {
-    return x2go_store_new(sizeof(struct x2go_store), &sock_ops, caller, false);
+    return sock_new(caller, X2GO_STORE_SOCK, "x2go-stored");
+}
+
+struct x2go_store *x2go_store_sock_try(const char *caller, const char *path, const char *name)
+{
+    struct x2go_store *st = sock_new(caller, path, name);
+    int fd = connect_server(st);
+    if (fd < 0) {
+        free(st);
+        return NULL;
+    }
+    close(fd);
+    return st;
 }

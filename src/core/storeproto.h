@@ -14,6 +14,9 @@
 #include <stddef.h>
 
 #define X2GO_STORE_SOCK "/run/x2go/store.sock"
+/* PostgreSQL hosts: x2go-pgstored, the same protocol; each caller's
+ * requests run on a connection made with the caller's own role. */
+#define X2GO_PGSTORE_SOCK "/run/x2go/pgstore.sock"
 #define X2GO_SP_REQ_MAX 4096
 #define X2GO_SP_ARGS_MAX 10
 

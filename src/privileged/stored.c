@@ -33,11 +33,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#define SOCK_DIR "/run/x2go"
-#define PID_FILE SOCK_DIR "/stored.pid"
+#define PID_FILE "/run/x2go/stored.pid"
 #define STORE_USER X2GO_DBGROUP
-#define REQ_DEADLINE_MS 2000
-#define REPLY_DEADLINE_MS 2000
 #define CHILD_MAX_S 15
 #define PER_UID_MAX 8
 #define TOTAL_MAX 128
@@ -52,98 +49,26 @@ static struct {
     uid_t uid;
 } kids[TOTAL_MAX];
 
-static long now_ms(void)
+/* One open of the database file per request, in the child. */
+static struct x2go_store *open_db(void *ctx, const char *name, uid_t uid)
 {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec * 1000L + t.tv_nsec / 1000000;
+    return x2go_store_sqlite_open(ctx, name, uid == 0);
 }
 
-/* Wait until fd is ready for events, at most until deadline; 0 or -1. */
-static int wait_fd(int fd, short events, long deadline)
+static void close_db(void *ctx, struct x2go_store *st, int rc)
 {
-    for (;;) {
-        long left = deadline - now_ms();
-        if (left <= 0)
-            return -1;
-        struct pollfd p = {.fd = fd, .events = events};
-        int r = poll(&p, 1, (int)left);
-        if (r > 0)
-            return 0;
-        if (r < 0 && errno != EINTR)
-            return -1;
-    }
-}
-
-/* The whole request up to the client's end of writing; its length, or -1. */
-static ssize_t read_request(int fd, char *buf, size_t len)
-{
-    long deadline = now_ms() + REQ_DEADLINE_MS;
-    size_t n = 0;
-    for (;;) {
-        if (wait_fd(fd, POLLIN, deadline) < 0)
-            return -1;
-        ssize_t r = read(fd, buf + n, len - n);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0)
-            return -1;
-        if (r == 0)
-            return (ssize_t)n;
-        n += (size_t)r;
-        if (n == len)
-            return -1;
-    }
-}
-
-static void write_reply(int fd, const char *p, size_t n)
-{
-    long deadline = now_ms() + REPLY_DEADLINE_MS;
-    while (n > 0 && wait_fd(fd, POLLOUT, deadline) == 0) {
-        ssize_t w = send(fd, p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
-        if (w < 0 && (errno == EINTR || errno == EAGAIN))
-            continue;
-        if (w <= 0)
-            return;
-        p += w;
-        n -= (size_t)w;
-    }
+    (void)ctx;
+    (void)rc;
+    x2go_store_close(st);
 }
 
 static void serve(int fd, uid_t uid)
 {
+    static char path[] = X2GO_DB_PATH;
+    const struct x2go_stored_backend be = {
+        .open = open_db, .done = close_db, .ctx = path, .serialise = true};
     alarm(CHILD_MAX_S);
-    char req[X2GO_SP_REQ_MAX];
-    ssize_t n = read_request(fd, req, sizeof req);
-    struct x2go_buf reply = {0};
-    if (n < 0)
-        x2go_buf_printf(&reply, "%c\nincomplete or too long request", SP_ERROR);
-    else
-        x2go_stored_handle(X2GO_DB_PATH, uid, req, (size_t)n, &reply);
-    write_reply(fd, reply.p, reply.len);
-    free(reply.p);
-    close(fd);
-}
-
-static int make_socket(void)
-{
-    struct stat sb;
-    if (mkdir(SOCK_DIR, 0755) < 0 && errno != EEXIST)
-        return -1;
-    if (lstat(SOCK_DIR, &sb) < 0 || !S_ISDIR(sb.st_mode) || sb.st_uid != 0 ||
-        chmod(SOCK_DIR, 0755) < 0) {
-        errno = EPERM;
-        return -1;
-    }
-    if (lstat(X2GO_STORE_SOCK, &sb) == 0 && S_ISSOCK(sb.st_mode))
-        unlink(X2GO_STORE_SOCK);
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_un a = {.sun_family = AF_UNIX};
-    snprintf(a.sun_path, sizeof a.sun_path, "%s", X2GO_STORE_SOCK);
-    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) < 0 ||
-        chmod(X2GO_STORE_SOCK, 0666) < 0 || listen(fd, 128) < 0)
-        return -1;
-    return fd;
+    x2go_stored_serve(fd, uid, &be);
 }
 
 /* For good: no way back to root, no supplementary groups, only the
@@ -166,37 +91,6 @@ static int drop_privileges(void)
         x2go_seterr("cannot drop privileges to %s", STORE_USER);
         return -1;
     }
-    return 0;
-}
-
-static void write_pidfile(pid_t pid)
-{
-    int fd = open(PID_FILE, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
-    if (fd >= 0) {
-        dprintf(fd, "%ld\n", (long)pid);
-        close(fd);
-    }
-}
-
-/* The pid file is written before the starter returns, so whoever started
- * us can stop us at once. */
-static int daemonize(void)
-{
-    pid_t p = fork();
-    if (p < 0)
-        return -1;
-    if (p > 0) {
-        write_pidfile(p);
-        _exit(0);
-    }
-    setsid();
-    int nul = open("/dev/null", O_RDWR | O_CLOEXEC);
-    if (nul < 0)
-        return -1;
-    dup2(nul, 0);
-    dup2(nul, 1);
-    dup2(nul, 2);
-    close(nul);
     return 0;
 }
 
@@ -239,14 +133,7 @@ static void accept_one(int lfd)
         _exit(0);
     }
     if (p < 0) {
-        static const char busy[] = {SP_BUSY, '\n'};
-        send(fd, busy, sizeof busy, MSG_NOSIGNAL | MSG_DONTWAIT);
-        /* What the client already sent is taken off the socket without
-         * waiting: closing over unread data would reset the connection
-         * and the client would lose the answer. */
-        char sink[X2GO_SP_REQ_MAX];
-        while (recv(fd, sink, sizeof sink, MSG_DONTWAIT) > 0)
-            ;
+        x2go_stored_refuse(fd, SP_BUSY, "");
     } else {
         kids[slot].pid = p;
         kids[slot].uid = cr.uid;
@@ -272,14 +159,14 @@ int main(int argc, char **argv)
     clearenv();
     umask(007);
     signal(SIGPIPE, SIG_IGN);
-    int lfd = make_socket();
+    int lfd = x2go_stored_listen(X2GO_STORE_SOCK);
     if (lfd < 0) {
         x2go_complain("cannot listen on %s: %s", X2GO_STORE_SOCK, strerror(errno));
         return 1;
     }
     if (foreground)
-        write_pidfile(getpid());
-    if ((!foreground && daemonize() < 0) || drop_privileges() < 0 || x2go_wlock_init() < 0) {
+        x2go_stored_pidfile(PID_FILE, getpid());
+    if ((!foreground && x2go_stored_daemonize(PID_FILE) < 0) || drop_privileges() < 0 || x2go_wlock_init() < 0) {
         x2go_complain("%s", x2go_err());
         x2go_log(LOG_ERR, "%s", x2go_err());
         return 1;

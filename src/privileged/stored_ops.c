@@ -259,9 +259,9 @@ static int (*const run[SP_NOPS])(struct call *, char **) = {
  * the child's lifetime bound. */
 #define WLOCK_WAIT_MS 8000
 
-static int run_op(struct call *c, enum x2go_sp_op op, char **args)
+static int run_op(struct call *c, enum x2go_sp_op op, char **args, bool serialise)
 {
-    if (!x2go_sp_ops[op].writes)
+    if (!serialise || !x2go_sp_ops[op].writes)
         return run[op](c, args);
     if (x2go_wlock_take(WLOCK_WAIT_MS) < 0)
         return -1;
@@ -288,8 +288,8 @@ static int check(uid_t uid, char *req, size_t n, enum x2go_sp_op *op, char **arg
     return 0;
 }
 
-void x2go_stored_handle(const char *path, uid_t uid, char *req, size_t n,
-                        struct x2go_buf *reply)
+void x2go_stored_handle(const struct x2go_stored_backend *be, uid_t uid, char *req,
+                        size_t n, struct x2go_buf *reply)
 {
     enum x2go_sp_op op;
     char *args[X2GO_SP_ARGS_MAX];
@@ -303,9 +303,10 @@ void x2go_stored_handle(const char *path, uid_t uid, char *req, size_t n,
     }
     if (rc == 0) {
         c.gid = pw->pw_gid;
-        c.st = x2go_store_sqlite_open(path, pw->pw_name, uid == 0);
-        rc = c.st ? run_op(&c, op, args) : -1;
-        x2go_store_close(c.st);
+        c.st = be->open(be->ctx, pw->pw_name, uid);
+        rc = c.st ? run_op(&c, op, args, be->serialise) : -1;
+        if (c.st)
+            be->done(be->ctx, c.st, rc);
     }
     if (rc == 1)
         x2go_seterr("no such session of this user");

@@ -1,0 +1,202 @@
+/* x2go-pgstored: the store server of PostgreSQL hosts. It removes the
+ * cost of a new authenticated PostgreSQL connection (SCRAM) and of
+ * loading libpq from every command, without weakening isolation: each
+ * user's requests run on a connection that user's own process made with
+ * the user's own role and password (~/.x2go/pgsqlpass), so the grants,
+ * views, rules and triggers of the database bind them as on the direct
+ * path.
+ *
+ * This process (root) only accepts connections on /run/x2go/pgstore.sock,
+ * takes the caller's uid from SO_PEERCRED, and hands the connection
+ * (SCM_RIGHTS) to that uid's worker, which it forks once and which drops
+ * every id to the caller's for good before anything else
+ * (pgstored_worker.c). It never reads a request, a password or the
+ * database. A worker idle for IDLE_S is ended (and its connection with
+ * it). Commands fall back to their own connection when this server does
+ * not answer. Root is not served: its commands connect as x2godbuser. */
+#include "stored.h"
+#include "log.h"
+#include "storeproto.h"
+#include "util.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PID_FILE "/run/x2go/pgstored.pid"
+/* Each worker holds one PostgreSQL connection: bounded well below the
+ * server's usual max_connections (100), which a farm shares. */
+#define WORKERS_MAX 32
+#define IDLE_S 30
+
+const char *__asan_default_options(void);
+const char *__asan_default_options(void) { return "detect_leaks=0"; }
+
+static struct worker {
+    pid_t pid;  /* 0: free slot */
+    uid_t uid;
+    int chan;   /* -1 once retired: the worker ends after its queue */
+    time_t last;
+} w[WORKERS_MAX];
+
+static time_t now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec;
+}
+
+static void retire(struct worker *k)
+{
+    if (k->chan >= 0)
+        close(k->chan);
+    k->chan = -1;
+}
+
+static void reap(void)
+{
+    pid_t p;
+    while ((p = waitpid(-1, NULL, WNOHANG)) > 0)
+        for (int i = 0; i < WORKERS_MAX; i++)
+            if (w[i].pid == p) {
+                retire(&w[i]);
+                w[i].pid = 0;
+            }
+}
+
+/* Idle workers go; at the bound, the least recently used one goes too. */
+static void retire_idle(bool need_slot)
+{
+    struct worker *lru = NULL;
+    for (int i = 0; i < WORKERS_MAX; i++) {
+        if (!w[i].pid || w[i].chan < 0)
+            continue;
+        if (now_s() - w[i].last >= IDLE_S)
+            retire(&w[i]);
+        else if (!lru || w[i].last < lru->last)
+            lru = &w[i];
+    }
+    if (need_slot && lru)
+        retire(lru);
+}
+
+static struct worker *spawn(int lfd, const struct passwd *pw)
+{
+    struct worker *k = NULL;
+    for (int i = 0; i < WORKERS_MAX && !k; i++)
+        if (!w[i].pid)
+            k = &w[i];
+    int sv[2];
+    if (!k || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+        return NULL;
+    pid_t p = fork();
+    if (p == 0) { /* nothing of the other workers or of the listener stays */
+        close(lfd);
+        close(sv[0]);
+        for (int i = 0; i < WORKERS_MAX; i++)
+            if (w[i].pid && w[i].chan >= 0)
+                close(w[i].chan);
+        x2go_pgstored_worker(sv[1], pw);
+    }
+    close(sv[1]);
+    if (p < 0) {
+        close(sv[0]);
+        return NULL;
+    }
+    *k = (struct worker){.pid = p, .uid = pw->pw_uid, .chan = sv[0], .last = now_s()};
+    return k;
+}
+
+static int send_fd(int chan, int fd)
+{
+    char one = 'r';
+    struct iovec iov = {.iov_base = &one, .iov_len = 1};
+    union {
+        struct cmsghdr h;
+        char buf[CMSG_SPACE(sizeof(int))];
+    } u = {0};
+    struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+                       .msg_controllen = sizeof u.buf};
+    struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), &fd, sizeof fd);
+    return sendmsg(chan, &m, MSG_DONTWAIT | MSG_NOSIGNAL) == 1 ? 0 : -1;
+}
+
+static struct worker *worker_of(uid_t uid)
+{
+    for (int i = 0; i < WORKERS_MAX; i++)
+        if (w[i].pid && w[i].chan >= 0 && w[i].uid == uid)
+            return &w[i];
+    return NULL;
+}
+
+static void accept_one(int lfd)
+{
+    int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+    if (fd < 0)
+        return;
+    struct ucred cr;
+    socklen_t cl = sizeof cr;
+    struct passwd *pw = NULL;
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &cl) == 0 && cr.uid != 0)
+        pw = getpwuid(cr.uid);
+    struct worker *k = pw ? worker_of(cr.uid) : NULL;
+    if (pw && !k && !(k = spawn(lfd, pw)))
+        retire_idle(true); /* a slot frees when that worker has ended */
+    if (!pw)
+        x2go_stored_refuse(fd, SP_ERROR, "this server serves only users with an account; "
+                                         "root uses the database directly");
+    else if (!k || send_fd(k->chan, fd) < 0)
+        x2go_stored_refuse(fd, SP_BUSY, ""); /* the client asks again shortly */
+    else
+        k->last = now_s();
+    close(fd);
+}
+
+int main(int argc, char **argv)
+{
+    x2go_set_progname("x2go-pgstored");
+    bool foreground = argc == 2 && !strcmp(argv[1], "-f");
+    if (argc > 2 || (argc == 2 && !foreground)) {
+        x2go_complain("usage: x2go-pgstored [-f]");
+        return 2;
+    }
+    if (geteuid() != 0) {
+        x2go_complain("must be started as root (each worker takes its caller's ids)");
+        return 1;
+    }
+    close_range(3, ~0U, 0);
+    clearenv();
+    umask(077);
+    signal(SIGPIPE, SIG_IGN);
+    int lfd = x2go_stored_listen(X2GO_PGSTORE_SOCK);
+    if (lfd < 0) {
+        x2go_complain("cannot listen on %s: %s", X2GO_PGSTORE_SOCK, strerror(errno));
+        return 1;
+    }
+    if (foreground)
+        x2go_stored_pidfile(PID_FILE, getpid());
+    else if (x2go_stored_daemonize(PID_FILE) < 0) {
+        x2go_complain("cannot detach: %s", strerror(errno));
+        return 1;
+    }
+    for (;;) {
+        struct pollfd p = {.fd = lfd, .events = POLLIN};
+        int r = poll(&p, 1, 1000);
+        reap();
+        retire_idle(false);
+        if (r > 0)
+            accept_one(lfd);
+    }
+}

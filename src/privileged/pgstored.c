@@ -15,9 +15,11 @@
  * it). Commands fall back to their own connection when this server does
  * not answer. Root is not served: its commands connect as x2godbuser. */
 #include "stored.h"
+#include "conf.h"
 #include "log.h"
 #include "storeproto.h"
 #include "util.h"
+#include "x2go-config.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -180,6 +182,18 @@ int main(int argc, char **argv)
     clearenv();
     umask(077);
     signal(SIGPIPE, SIG_IGN);
+    /* A SQLite host has nothing to serve here: no root process listens
+     * for nothing (after a switch to PostgreSQL, start it again). */
+    enum x2go_backend be;
+    if (x2go_conf_backend(&be) < 0) {
+        x2go_complain("%s", x2go_err());
+        return 1;
+    }
+    if (be != X2GO_BACKEND_POSTGRES) {
+        x2go_complain("this host's session database is not PostgreSQL (%s); nothing to serve",
+                      X2GO_SQL_CONF);
+        return 0;
+    }
     int lfd = x2go_stored_listen(X2GO_PGSTORE_SOCK);
     if (lfd < 0) {
         x2go_complain("cannot listen on %s: %s", X2GO_PGSTORE_SOCK, strerror(errno));

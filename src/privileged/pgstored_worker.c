@@ -6,7 +6,9 @@
  * A connection that a server restart ended, or that was left inside a
  * transaction, is dropped and made anew at the next request. */
 #include "stored.h"
+#include "conf.h"
 #include "store.h"
+#include "util.h"
 
 #include <grp.h>
 #include <pwd.h>
@@ -63,8 +65,13 @@ static struct x2go_store *open_conn(void *ctx, const char *name, uid_t uid)
         x2go_store_close(c->st);
         c->st = NULL;
     }
-    if (!c->st)
-        c->st = x2go_store_pg_open(name, false);
+    enum x2go_backend be;
+    if (!c->st && x2go_conf_backend(&be) == 0) { /* the host may have switched since */
+        if (be == X2GO_BACKEND_POSTGRES)
+            c->st = x2go_store_pg_open(name, false);
+        else
+            x2go_seterr("this host's session database is no longer PostgreSQL");
+    }
     return c->st;
 }
 

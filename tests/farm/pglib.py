@@ -101,7 +101,7 @@ BRIDGE = 'x2gofarmbr'
 NET = '10.231.0.'
 DBHOST = NET + '1'
 ADDRS = {'x2gofarmh1': NET + '11', 'x2gofarmh2': NET + '12', 'x2gofarmh3': NET + '13',
-         'x2gofarmref': NET + '20'}
+         'x2gofarmref': NET + '20', 'x2gofarmpgs': NET + '14'}
 
 
 def setup_network():

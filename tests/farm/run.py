@@ -15,7 +15,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pglib  # noqa: E402
 
 MODULES = ['test_dbadmin', 'test_isolation', 'test_badinput', 'test_failure', 'test_farm',
-           'test_mixed', 'test_pyhoca', 'test_mounts', 'test_history', 'test_broker']
+           'test_mixed', 'test_pyhoca', 'test_mounts', 'test_history', 'test_broker',
+           'test_pgstored']
 
 
 def use_build(build):

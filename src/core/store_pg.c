@@ -204,9 +204,13 @@ bool x2go_store_pg_alive(struct x2go_store *st)
     const struct x2go_pq *pq = x2go_pq();
     PGconn *pg = pgc(st);
     struct pollfd p = {.fd = pq->PQsocket(pg), .events = POLLIN};
-    /* Idle, the server sends only to end the session (or a notice). */
-    if (pq->PQstatus(pg) == CONNECTION_OK && p.fd >= 0 && poll(&p, 1, 0) > 0)
-        pq->PQconsumeInput(pg);
+    /* Idle, the server sends only to end the session (its last words,
+     * then the end of the stream) or a notice. */
+    for (int i = 0; i < 4 && pq->PQstatus(pg) == CONNECTION_OK && p.fd >= 0 &&
+                    poll(&p, 1, 0) > 0;
+         i++)
+        if (!pq->PQconsumeInput(pg))
+            break;
     return pq->PQstatus(pg) == CONNECTION_OK && pq->PQtransactionStatus(pg) == PQTRANS_IDLE;
 }
 

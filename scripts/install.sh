@@ -39,7 +39,7 @@ fi
 # of whatever runs this script.
 restart_daemon() {
     if [ -d /run/systemd/system ]; then
-        systemctl restart x2go-stored.service x2goserver.service
+        systemctl restart x2go-stored.service x2go-pgstored.service x2goserver.service
     else
         (exec 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- && /etc/init.d/x2goserver restart >/dev/null)
     fi

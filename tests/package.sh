@@ -74,7 +74,7 @@ done <tests/package/reference-commands.txt
 # A manual page for every command (and the daemon, the agent link and the
 # configuration file) that man renders without a warning.
 bad=
-for name in "${commands[@]}" x2gocleansessions x2go-stored x2goiconpng x2goagent \
+for name in "${commands[@]}" x2gocleansessions x2go-stored x2go-pgstored x2goiconpng x2goagent \
     x2goserver.conf; do
     page=$(ls "$tree"/usr/share/man/man[158]/"$name".[158]* 2>/dev/null | head -n 1)
     if [ -z "$page" ]; then bad="$bad $name(no page)"; continue; fi

@@ -19,7 +19,6 @@
 #include "log.h"
 #include "storeproto.h"
 #include "util.h"
-#include "x2go-config.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -189,11 +188,8 @@ int main(int argc, char **argv)
         x2go_complain("%s", x2go_err());
         return 1;
     }
-    if (be != X2GO_BACKEND_POSTGRES) {
-        x2go_complain("this host's session database is not PostgreSQL (%s); nothing to serve",
-                      X2GO_SQL_CONF);
-        return 0;
-    }
+    if (be != X2GO_BACKEND_POSTGRES)
+        return 0; /* quietly: the init script starts it on every host */
     int lfd = x2go_stored_listen(X2GO_PGSTORE_SOCK);
     if (lfd < 0) {
         x2go_complain("cannot listen on %s: %s", X2GO_PGSTORE_SOCK, strerror(errno));

@@ -4,7 +4,11 @@ one private PostgreSQL 15 (one run, same database, same user): 10, 100 and
 10 000 rows in the farm's table, the user owning 10 or 100 of them, all
 on the farm's other hosts: `x2golistsessions --all-servers` prints the
 user's rows and writes nothing (rows of this host would be checked
-against their agents, and these agents do not exist).
+against their agents, and these agents do not exist). Ours twice: each
+command with its own connection (no x2go-pgstored running), and through
+x2go-pgstored (started here for those runs only). A command that opens
+no database (`x2gofeature X2GO_RUN_EXTENSIONS`) gives the floor of fork,
+exec and configuration.
 Run as root: unshare -m python3 bench/pg_bench.py [K]  (the reference runs
 through bench/refenv.sh, which must be set up). Ours: the installed
 commands, or X2GO_FARM_BUILD=<meson build dir>."""
@@ -12,6 +16,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, '..', 'tests', 'farm'))
@@ -48,6 +53,25 @@ def timed(prefix, k, argv, conf=()):
     return [float(x) for x in out[:3]]
 
 
+def pgstored(build):
+    """x2go-pgstored of the build or the installed one, listening."""
+    path = os.path.abspath(os.path.join(build, 'src/privileged/x2go-pgstored')) if build \
+        else '/usr/lib/x2go/x2go-pgstored'
+    p = subprocess.Popen([path, '-f'], stderr=subprocess.PIPE)
+    end = time.monotonic() + 20
+    while not os.path.exists('/run/x2go/pgstore.sock') and time.monotonic() < end:
+        time.sleep(0.1)
+    if p.poll() is not None or not os.path.exists('/run/x2go/pgstore.sock'):
+        raise AssertionError('x2go-pgstored did not start: %r' % p.stderr.read())
+    return p
+
+
+def stop(p):
+    p.terminate()
+    p.wait(10)
+    os.unlink('/run/x2go/pgstore.sock')
+
+
 def main():
     k = int(sys.argv[1]) if len(sys.argv) > 1 else 30
     build = os.environ.get('X2GO_FARM_BUILD')
@@ -69,23 +93,38 @@ def main():
         pglib.write_sql_conf(c, host='127.0.0.1')  # no farm network here
         pglib.prepare_db()
         ref = [os.path.join(HERE, 'refenv.sh'), 'run', '/usr/bin/python3']
-        print('| rows in the table | own rows | ours median (q1-q3) ms | reference median'
-              ' (q1-q3) ms | reference / ours |')
-        print('|---|---|---|---|---|')
+        if os.path.exists('/run/x2go/pgstore.sock'):
+            raise AssertionError('an x2go-pgstored is running already: stop it first')
+        fmt = lambda v: '%.1f (%.1f-%.1f)' % tuple(v) if v else 'failed'  # noqa: E731
+        floor = timed([], k, [pglib.cmd('x2gofeature'), 'X2GO_RUN_EXTENSIONS'])
+        print('Floor (fork, exec, configuration; no database): %s ms\n' % fmt(floor))
+        print('| rows in the table | own rows | ours, own connection: median (q1-q3) ms |'
+              ' ours through x2go-pgstored | reference | reference / ours (own connection) |'
+              ' reference / ours (x2go-pgstored) |')
+        print('|---|---|---|---|---|---|---|')
         for total, own in CASES:
             fill(c, total, own)
             theirs = pglib.run([ref[0], 'run', '/bin/sh', '-c', 'cp -r "$0"/. /etc/x2go/x2gosql/'
                                 ' && exec runuser -u "$1" -- x2golistsessions --all-servers',
                                 conf, USER]).lines()
-            for who, lines in (('ours', pglib.run([ours, '--all-servers'], user=USER).lines()),
-                               ('the reference', theirs)):
+            direct = pglib.run([ours, '--all-servers'], user=USER).lines()
+            o = timed([], k, [ours, '--all-servers'])
+            srv = pgstored(build)
+            try:
+                served = pglib.run([ours, '--all-servers'], user=USER).lines()
+                s = timed([], k, [ours, '--all-servers'])
+            finally:
+                stop(srv)
+            age = lambda ls: [l.split('|')[:12] + l.split('|')[13:] for l in ls]  # noqa: E731
+            if age(served) != age(direct):
+                raise AssertionError('x2go-pgstored lists otherwise than the direct path')
+            for who, lines in (('ours', direct), ('the reference', theirs)):
                 if len(lines) != own:
                     raise AssertionError('%s lists %d rows, not %d' % (who, len(lines), own))
-            o = timed([], k, [ours, '--all-servers'])
             r = timed(ref, k, ['/usr/bin/' + cmd, '--all-servers'], ['--conf', conf])
-            fmt = lambda v: '%.1f (%.1f-%.1f)' % tuple(v) if v else 'failed'  # noqa: E731
-            ratio = '%.1fx' % (r[0] / o[0]) if o and r else '-'
-            print('| %d | %d | %s | %s | %s |' % (total, own, fmt(o), fmt(r), ratio), flush=True)
+            ratio = lambda a: '%.1fx' % (r[0] / a[0]) if a and r else '-'  # noqa: E731
+            print('| %d | %d | %s | %s | %s | %s | %s |' % (total, own, fmt(o), fmt(s), fmt(r),
+                                                          ratio(o), ratio(s)), flush=True)
             if c.admin("SELECT count(*) FROM sessions WHERE status='S'").strip() != str(total):
                 raise AssertionError('a listing changed rows')
     finally:

@@ -98,6 +98,11 @@ static struct worker *spawn(int lfd, const struct passwd *pw)
     int sv[2];
     if (!k || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
         return NULL;
+    /* A few connections wait per worker at most: one user stalling their
+     * own worker gets "busy" and cannot pile up descriptors in flight,
+     * which count against this process for every user. */
+    int small = 1;
+    setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof small);
     pid_t p = fork();
     if (p == 0) { /* nothing of the other workers or of the listener stays */
         close(lfd);
@@ -144,15 +149,12 @@ static struct worker *worker_of(uid_t uid)
 
 static void accept_one(int lfd)
 {
-    int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+    uid_t uid;
+    int fd = x2go_stored_accept(lfd, &uid);
     if (fd < 0)
         return;
-    struct ucred cr;
-    socklen_t cl = sizeof cr;
-    struct passwd *pw = NULL;
-    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &cl) == 0 && cr.uid != 0)
-        pw = getpwuid(cr.uid);
-    struct worker *k = pw ? worker_of(cr.uid) : NULL;
+    struct passwd *pw = uid != 0 && uid != (uid_t)-1 ? getpwuid(uid) : NULL;
+    struct worker *k = pw ? worker_of(uid) : NULL;
     if (pw && !k && !(k = spawn(lfd, pw)))
         retire_idle(true); /* a slot frees when that worker has ended */
     if (!pw)
@@ -167,20 +169,12 @@ static void accept_one(int lfd)
 
 int main(int argc, char **argv)
 {
-    x2go_set_progname("x2go-pgstored");
-    bool foreground = argc == 2 && !strcmp(argv[1], "-f");
-    if (argc > 2 || (argc == 2 && !foreground)) {
-        x2go_complain("usage: x2go-pgstored [-f]");
-        return 2;
-    }
-    if (geteuid() != 0) {
-        x2go_complain("must be started as root (each worker takes its caller's ids)");
-        return 1;
-    }
-    close_range(3, ~0U, 0);
-    clearenv();
+    bool foreground;
+    int rc = x2go_stored_begin(argc, argv, "x2go-pgstored",
+                               "each worker takes its caller's ids", &foreground);
+    if (rc >= 0)
+        return rc;
     umask(077);
-    signal(SIGPIPE, SIG_IGN);
     /* A SQLite host has nothing to serve here: no root process listens
      * for nothing (after a switch to PostgreSQL, start it again). */
     enum x2go_backend be;
@@ -190,17 +184,9 @@ int main(int argc, char **argv)
     }
     if (be != X2GO_BACKEND_POSTGRES)
         return 0; /* quietly: the init script starts it on every host */
-    int lfd = x2go_stored_listen(X2GO_PGSTORE_SOCK);
-    if (lfd < 0) {
-        x2go_complain("cannot listen on %s: %s", X2GO_PGSTORE_SOCK, strerror(errno));
+    int lfd = x2go_stored_open(X2GO_PGSTORE_SOCK, PID_FILE, foreground);
+    if (lfd < 0)
         return 1;
-    }
-    if (foreground)
-        x2go_stored_pidfile(PID_FILE, getpid());
-    else if (x2go_stored_daemonize(PID_FILE) < 0) {
-        x2go_complain("cannot detach: %s", strerror(errno));
-        return 1;
-    }
     for (;;) {
         struct pollfd p = {.fd = lfd, .events = POLLIN};
         int r = poll(&p, 1, 1000);

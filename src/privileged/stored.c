@@ -118,55 +118,38 @@ static int slot_for(uid_t uid)
 
 static void accept_one(int lfd)
 {
-    int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+    uid_t uid;
+    int fd = x2go_stored_accept(lfd, &uid);
     if (fd < 0)
         return;
-    struct ucred cr;
-    socklen_t cl = sizeof cr;
-    int slot = -1;
-    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &cl) == 0)
-        slot = slot_for(cr.uid);
+    int slot = uid == (uid_t)-1 ? -1 : slot_for(uid);
     pid_t p = slot < 0 ? -1 : fork();
     if (p == 0) {
         close(lfd);
-        serve(fd, cr.uid);
+        serve(fd, uid);
         _exit(0);
     }
     if (p < 0) {
         x2go_stored_refuse(fd, SP_BUSY, "");
     } else {
         kids[slot].pid = p;
-        kids[slot].uid = cr.uid;
+        kids[slot].uid = uid;
     }
     close(fd);
 }
 
 int main(int argc, char **argv)
 {
-    x2go_set_progname("x2go-stored");
-    bool foreground = argc == 2 && !strcmp(argv[1], "-f");
-    if (argc > 2 || (argc == 2 && !foreground)) {
-        x2go_complain("usage: x2go-stored [-f]");
-        return 2;
-    }
-    if (geteuid() != 0) {
-        x2go_complain("must be started as root (it drops to %s itself)", STORE_USER);
-        return 1;
-    }
-    /* Nothing inherited stays open: not a caller's descriptor, not a lock
-     * held by whoever started us. */
-    close_range(3, ~0U, 0);
-    clearenv();
+    bool foreground;
+    int rc = x2go_stored_begin(argc, argv, "x2go-stored", "it drops to " STORE_USER " itself",
+                               &foreground);
+    if (rc >= 0)
+        return rc;
     umask(007);
-    signal(SIGPIPE, SIG_IGN);
-    int lfd = x2go_stored_listen(X2GO_STORE_SOCK);
-    if (lfd < 0) {
-        x2go_complain("cannot listen on %s: %s", X2GO_STORE_SOCK, strerror(errno));
+    int lfd = x2go_stored_open(X2GO_STORE_SOCK, PID_FILE, foreground);
+    if (lfd < 0)
         return 1;
-    }
-    if (foreground)
-        x2go_stored_pidfile(PID_FILE, getpid());
-    if ((!foreground && x2go_stored_daemonize(PID_FILE) < 0) || drop_privileges() < 0 || x2go_wlock_init() < 0) {
+    if (drop_privileges() < 0 || x2go_wlock_init() < 0) {
         x2go_complain("%s", x2go_err());
         x2go_log(LOG_ERR, "%s", x2go_err());
         return 1;

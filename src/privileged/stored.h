@@ -31,6 +31,18 @@ void x2go_stored_handle(const struct x2go_stored_backend *be, uid_t uid, char *r
  * deadline, answer it through be, write the reply within a deadline and
  * close fd. */
 void x2go_stored_serve(int fd, uid_t uid, const struct x2go_stored_backend *be);
+/* The common start of both servers: the name for messages, the
+ * arguments ([-f] sets *foreground), root (why_root says why), nothing
+ * inherited (descriptors, environment), SIGPIPE ignored. -1 to go on,
+ * else the exit status (the complaint printed). */
+int x2go_stored_begin(int argc, char **argv, const char *name, const char *why_root,
+                      bool *foreground);
+/* Listen on sock, then detach (unless foreground) and write pidfile: the
+ * listening descriptor, or -1 with the complaint printed. */
+int x2go_stored_open(const char *sock, const char *pidfile, bool foreground);
+/* The next caller's connection and its uid from the kernel (SO_PEERCRED;
+ * (uid_t)-1 when it cannot tell), or -1. */
+int x2go_stored_accept(int lfd, uid_t *uid);
 /* Answer status and why at once without reading the request (a server
  * at its bound); the caller closes fd. */
 void x2go_stored_refuse(int fd, char status, const char *why);

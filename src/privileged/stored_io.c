@@ -4,12 +4,15 @@
  * silent caller never holds a server for long. */
 #include "stored.h"
 #include "storeproto.h"
+#include "util.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -92,6 +95,16 @@ void x2go_stored_serve(int fd, uid_t uid, const struct x2go_stored_backend *be)
     close(fd);
 }
 
+int x2go_stored_accept(int lfd, uid_t *uid)
+{
+    int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+    struct ucred cr;
+    socklen_t cl = sizeof cr;
+    *uid = fd >= 0 && getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &cl) == 0 ? cr.uid
+                                                                           : (uid_t)-1;
+    return fd;
+}
+
 void x2go_stored_refuse(int fd, char status, const char *why)
 {
     char line[256];
@@ -104,6 +117,43 @@ void x2go_stored_refuse(int fd, char status, const char *why)
     char sink[X2GO_SP_REQ_MAX];
     while (recv(fd, sink, sizeof sink, MSG_DONTWAIT) > 0)
         ;
+}
+
+int x2go_stored_begin(int argc, char **argv, const char *name, const char *why_root,
+                      bool *foreground)
+{
+    x2go_set_progname(name);
+    *foreground = argc == 2 && !strcmp(argv[1], "-f");
+    if (argc > 2 || (argc == 2 && !*foreground)) {
+        x2go_complain("usage: %s [-f]", name);
+        return 2;
+    }
+    if (geteuid() != 0) {
+        x2go_complain("must be started as root (%s)", why_root);
+        return 1;
+    }
+    /* Nothing inherited stays open: not a caller's descriptor, not a lock
+     * held by whoever started us. */
+    close_range(3, ~0U, 0);
+    clearenv();
+    signal(SIGPIPE, SIG_IGN);
+    return -1;
+}
+
+int x2go_stored_open(const char *sock, const char *pidfile, bool foreground)
+{
+    int lfd = x2go_stored_listen(sock);
+    if (lfd < 0) {
+        x2go_complain("cannot listen on %s: %s", sock, strerror(errno));
+        return -1;
+    }
+    if (foreground)
+        x2go_stored_pidfile(pidfile, getpid());
+    else if (x2go_stored_daemonize(pidfile) < 0) {
+        x2go_complain("cannot detach: %s", strerror(errno));
+        return -1;
+    }
+    return lfd;
 }
 
 int x2go_stored_listen(const char *path)

@@ -53,6 +53,35 @@ def timed(prefix, k, argv, conf=()):
     return [float(x) for x in out[:3]]
 
 
+LISTING = ("SELECT agent_pid, session_id, display, server, status, cookie, client, gr_port,"
+           " sound_port, uname, fs_port FROM sessions_view WHERE status!='F'"
+           " AND session_id NOT LIKE '%XSHAD%' ORDER BY status DESC;\n")
+
+
+def phases(c):
+    """PostgreSQL's share, measured by pgbench as the user's own role over
+    TCP: a new connection with its SCRAM login per transaction (-C), and
+    the listing's statement on a kept connection. Average ms of each."""
+    d = tempfile.mkdtemp(prefix='x2go-bench-pgb-', dir='/var/tmp')
+    pglib.scratch.append(d)
+    os.chmod(d, 0o755)
+    out = {}
+    for name, sql, extra in (('connect + SCRAM login + SELECT 1', 'SELECT 1;\n', ['-C']),
+                             ('listing statement, connection kept', LISTING, [])):
+        f = os.path.join(d, 'q.sql')
+        with open(f, 'w') as fh:
+            fh.write(sql)
+        os.chmod(f, 0o644)
+        p = subprocess.run(['/usr/lib/postgresql/15/bin/pgbench', '-n', '-t', '200', '-f', f,
+                            '-h', '127.0.0.1', '-p', str(c.port), '-U', 'x2gouser_' + USER,
+                            'x2go_sessions'] + extra, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, env=dict(pglib.ENV, PGPASSWORD=pglib.read_pass(USER)))
+        got = {l.split('=')[0].strip(): l.split('=')[1].split()[0]
+               for l in p.stdout.decode().splitlines() if '=' in l}
+        out[name] = (got.get('latency average'), got.get('average connection time'))
+    return out
+
+
 def pgstored(build):
     """x2go-pgstored of the build or the installed one, listening."""
     path = os.path.abspath(os.path.join(build, 'src/privileged/x2go-pgstored')) if build \
@@ -98,6 +127,11 @@ def main():
         fmt = lambda v: '%.1f (%.1f-%.1f)' % tuple(v) if v else 'failed'  # noqa: E731
         floor = timed([], k, [pglib.cmd('x2gofeature'), 'X2GO_RUN_EXTENSIONS'])
         print('Floor (fork, exec, configuration; no database): %s ms\n' % fmt(floor))
+        fill(c, 100, 100)
+        for name, (lat, conn) in phases(c).items():
+            print('pgbench, %s: latency %s ms%s' % (name, lat, ', of which connection %s ms'
+                                                    % conn if conn else ''))
+        print()
         print('| rows in the table | own rows | ours, own connection: median (q1-q3) ms |'
               ' ours through x2go-pgstored | reference | reference / ours (own connection) |'
               ' reference / ours (x2go-pgstored) |')

@@ -7,7 +7,10 @@ installing ours (the commands under /usr/bin), with bench/refenv.sh set up:
 K cycles of start, suspend, terminate each; N concurrent starts by ours,
 NREF by the reference (and by ours again, for the ratio): the reference's
 starts retry on every display or port taken meanwhile, so its bursts grow
-long on a small machine."""
+long on a small machine. Ours cycles twice: each command with its own
+database connection, and through x2go-pgstored (the installed one, started
+here for that side only). The bursts use ours without it: they fake three
+hosts by host name only, and x2go-pgstored names rows after its own host."""
 import os
 import shutil
 import subprocess
@@ -17,6 +20,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, '..', 'tests', 'farm'))
 import pglib  # noqa: E402
+from pg_bench import pgstored, stop  # noqa: E402
 
 USER = pglib.USERS[0]
 HOSTS = 'x2gofarmh1,x2gofarmh2,x2gofarmh3'  # resolvable: pglib.private_hosts()
@@ -66,18 +70,26 @@ def main():
         ref = ([os.path.join(HERE, 'refenv.sh'), 'run', '/usr/bin/python3'], ['--conf', conf])
         ours = ([], [])
         cyc = {}
-        for name, (prefix, cf) in (('ours', ours), ('reference', ref)):
+        for name, (prefix, cf) in (('ours', ours), ('pgstored', ours), ('reference', ref)):
             clean(c)
-            cyc[name] = side(prefix, cf, ['cycle', USER, str(k)])
-        print('| operation (median of %d, ms) | ours | reference | reference / ours |' % k)
-        print('|---|---|---|---|')
+            srv = pgstored(None) if name == 'pgstored' else None
+            try:
+                cyc[name] = side(prefix, cf, ['cycle', USER, str(k)])
+            finally:
+                if srv:
+                    stop(srv)
+        print('| operation (median of %d, ms) | ours, own connection | ours through'
+              ' x2go-pgstored | reference | reference / ours (own connection) |'
+              ' reference / ours (x2go-pgstored) |' % k)
+        print('|---|---|---|---|---|---|')
         for i, op in enumerate(('start', 'suspend', 'terminate')):
-            o, r = [float(cyc[x][i]) if cyc[x] else None for x in ('ours', 'reference')]
-            print('| %s | %s | %s | %s |' % (op, '%.1f' % o if o else 'failed',
-                                             '%.1f' % r if r else 'failed',
-                                             '%.1fx' % (r / o) if o and r else '-'))
-        print('\nfailed cycle steps: ours %s, reference %s\n' % tuple(
-            (cyc[x] or ['-'] * 4)[3] for x in ('ours', 'reference')))
+            o, s, r = [float(cyc[x][i]) if cyc[x] else None
+                       for x in ('ours', 'pgstored', 'reference')]
+            ms = lambda v: '%.1f' % v if v else 'failed'  # noqa: E731
+            ratio = lambda a: '%.1fx' % (r / a) if a and r else '-'  # noqa: E731
+            print('| %s | %s | %s | %s | %s | %s |' % (op, ms(o), ms(s), ms(r), ratio(o), ratio(s)))
+        print('\nfailed cycle steps: ours %s, ours through x2go-pgstored %s, reference %s\n'
+              % tuple((cyc[x] or ['-'] * 4)[3] for x in ('ours', 'pgstored', 'reference')))
         print('| concurrent starts over 3 hosts | wall ms | failures | duplicate displays'
               ' (per host) | duplicate ports (per host) | rows of failed starts left |')
         print('|---|---|---|---|---|---|', flush=True)

@@ -124,6 +124,10 @@ int x2go_stored_begin(int argc, char **argv, const char *name, const char *why_r
 {
     x2go_set_progname(name);
     *foreground = argc == 2 && !strcmp(argv[1], "-f");
+    if (argc == 2 && !strcmp(argv[1], "--help")) {
+        printf("usage: %s [-f]\n  -f  stay in the foreground (as under systemd)\n", name);
+        return 0;
+    }
     if (argc > 2 || (argc == 2 && !*foreground)) {
         x2go_complain("usage: %s [-f]", name);
         return 2;

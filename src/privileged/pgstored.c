@@ -15,6 +15,7 @@
  * it). Commands fall back to their own connection when this server does
  * not answer. Root is not served: its commands connect as x2godbuser. */
 #include "stored.h"
+#include "pgstored_pick.h"
 #include "conf.h"
 #include "log.h"
 #include "storeproto.h"
@@ -41,21 +42,16 @@
 const char *__asan_default_options(void);
 const char *__asan_default_options(void) { return "detect_leaks=0"; }
 
-static struct worker {
-    pid_t pid;  /* 0: free slot */
-    uid_t uid;
-    int chan;   /* -1 once retired: the worker ends after its queue */
-    time_t last;
-} w[WORKERS_MAX];
+static struct x2go_pgw w[WORKERS_MAX];
 
-static time_t now_s(void)
+static long now_s(void)
 {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec;
+    return (long)t.tv_sec;
 }
 
-static void retire(struct worker *k)
+static void retire(struct x2go_pgw *k)
 {
     if (k->chan >= 0)
         close(k->chan);
@@ -73,28 +69,19 @@ static void reap(void)
             }
 }
 
-/* Idle workers go; at the bound, the least recently used one goes too. */
 static void retire_idle(bool need_slot)
 {
-    struct worker *lru = NULL;
-    for (int i = 0; i < WORKERS_MAX; i++) {
-        if (!w[i].pid || w[i].chan < 0)
-            continue;
-        if (now_s() - w[i].last >= IDLE_S)
-            retire(&w[i]);
-        else if (!lru || w[i].last < lru->last)
-            lru = &w[i];
-    }
-    if (need_slot && lru)
-        retire(lru);
+    bool go[WORKERS_MAX];
+    if (x2go_pgw_retire(w, WORKERS_MAX, now_s(), IDLE_S, need_slot, go))
+        for (int i = 0; i < WORKERS_MAX; i++)
+            if (go[i])
+                retire(&w[i]);
 }
 
-static struct worker *spawn(int lfd, const struct passwd *pw)
+static struct x2go_pgw *spawn(int lfd, const struct passwd *pw)
 {
-    struct worker *k = NULL;
-    for (int i = 0; i < WORKERS_MAX && !k; i++)
-        if (!w[i].pid)
-            k = &w[i];
+    int slot = x2go_pgw_free(w, WORKERS_MAX);
+    struct x2go_pgw *k = slot < 0 ? NULL : &w[slot];
     int sv[2];
     if (!k || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
         return NULL;
@@ -117,7 +104,7 @@ static struct worker *spawn(int lfd, const struct passwd *pw)
         close(sv[0]);
         return NULL;
     }
-    *k = (struct worker){.pid = p, .uid = pw->pw_uid, .chan = sv[0], .last = now_s()};
+    *k = (struct x2go_pgw){.pid = p, .uid = pw->pw_uid, .chan = sv[0], .last = now_s()};
     return k;
 }
 
@@ -139,14 +126,6 @@ static int send_fd(int chan, int fd)
     return sendmsg(chan, &m, MSG_DONTWAIT | MSG_NOSIGNAL) == 1 ? 0 : -1;
 }
 
-static struct worker *worker_of(uid_t uid)
-{
-    for (int i = 0; i < WORKERS_MAX; i++)
-        if (w[i].pid && w[i].chan >= 0 && w[i].uid == uid)
-            return &w[i];
-    return NULL;
-}
-
 static void accept_one(int lfd)
 {
     uid_t uid;
@@ -154,7 +133,8 @@ static void accept_one(int lfd)
     if (fd < 0)
         return;
     struct passwd *pw = uid != 0 && uid != (uid_t)-1 ? getpwuid(uid) : NULL;
-    struct worker *k = pw ? worker_of(uid) : NULL;
+    int slot = pw ? x2go_pgw_find(w, WORKERS_MAX, uid) : -1;
+    struct x2go_pgw *k = slot < 0 ? NULL : &w[slot];
     if (pw && !k && !(k = spawn(lfd, pw)))
         retire_idle(true); /* a slot frees when that worker has ended */
     if (!pw)

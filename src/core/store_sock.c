@@ -1,7 +1,8 @@
-/* The store as seen by an unprivileged caller on a SQLite host: every
- * operation is one request to the store server x2go-stored over its Unix
- * socket, encoded from the protocol table (storeproto.c). The server
- * re-validates everything and takes the caller from SO_PEERCRED. */
+/* The store as seen by an unprivileged caller on a SQLite host (through
+ * x2go-stored) or on a PostgreSQL host where x2go-pgstored runs: every
+ * operation is one request to the server over its Unix socket, encoded
+ * from the protocol table (storeproto.c). The server re-validates
+ * everything and takes the caller from SO_PEERCRED. */
 #include "store.h"
 #include "storeproto.h"
 #include "strbuf.h"

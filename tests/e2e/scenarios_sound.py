@@ -23,7 +23,7 @@ import subprocess
 import threading
 import time
 
-from harness import T, TestFailure, check, log, port_free, port_open, tail, wait_for
+from harness import T, TestFailure, check, log, port_free, port_open, stop_group, tail, wait_for
 from scenarios import _assert_running, _terminate
 
 PA_PORT = 4713  # python-x2go's default local sound port (snd_port)
@@ -31,14 +31,16 @@ RATE = 44100
 TONE_HZ = 440
 TONE_SECONDS = 3
 BLOCK = RATE // 10  # 100 ms
-# The session's program: its environment to a file, then on the go file
+# The session's program: its environment to a file, then on each go file
 # the tone, paplay's status and errors to files; it stays until terminated.
 SCRIPT = """#!/bin/sh
 env > "$HOME/x2goe2e-sound-env.tmp" && mv "$HOME/x2goe2e-sound-env.tmp" "$HOME/x2goe2e-sound-env"
-while [ ! -e "$HOME/x2goe2e-sound-go" ]; do sleep 0.2; done
-paplay "$HOME/x2goe2e-tone.wav" 2>"$HOME/x2goe2e-sound-err"
-echo $? > "$HOME/x2goe2e-sound-rc"
-exec sleep 600
+while :; do
+    while [ ! -e "$HOME/x2goe2e-sound-go" ]; do sleep 0.2; done
+    rm -f "$HOME/x2goe2e-sound-go"
+    paplay "$HOME/x2goe2e-tone.wav" 2>"$HOME/x2goe2e-sound-err"
+    echo $? > "$HOME/x2goe2e-sound-rc.tmp" && mv "$HOME/x2goe2e-sound-rc.tmp" "$HOME/x2goe2e-sound-rc"
+done
 """
 # A mono 16-bit WAV of the tone at half scale, written by the server's python.
 TONE_PY = ("import math,struct,wave,os\n"
@@ -95,13 +97,7 @@ class Pulse:
         return r.returncode == 0
 
     def __exit__(self, *exc):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(T(20))
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_group(self.proc, grace=T(20))
 
 
 class Recorder:
@@ -130,12 +126,7 @@ class Recorder:
         return array.array("h", data[:len(data) & ~1])
 
     def stop(self):
-        self.proc.terminate()
-        try:
-            self.proc.wait(T(10))
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        stop_group(self.proc, grace=T(10))
         self.thread.join(T(10))
 
 
@@ -191,10 +182,42 @@ def _check_tone(rec, t0, t1):
     # 3 s played: at least 2 s must arrive loud, at the tone's pitch
     check(len(loud) >= 20, "the client's sink got %d loud 100 ms blocks while the tone played "
                            "(expected >= 20)" % len(loud))
+    # (a block cut by an underrun of the loaded link counts fewer crossings)
     off = [f for _, f in loud if abs(f - TONE_HZ) > 25]
-    check(len(off) <= len(loud) // 10, "%d of %d loud blocks are not at %d Hz: %s"
+    check(len(off) <= len(loud) // 3, "%d of %d loud blocks are not at %d Hz: %s"
           % (len(off), len(loud), TONE_HZ, off[:8]))
     return loud
+
+
+def _play(env, t, user, rec, what):
+    """The session plays the tone once; it reaches the client's sink."""
+    env.quiet(user, "rm -f ~/x2goe2e-sound-rc")
+    t0 = time.monotonic()
+    env.quiet(user, "touch ~/x2goe2e-sound-go")
+    rc = wait_for(lambda: env.quiet(user, "cat ~/x2goe2e-sound-rc 2>/dev/null || true")
+                  .stdout.strip(), T(60), "paplay to finish in the session", interval=0.5)
+    t1 = time.monotonic() + 0.5
+    time.sleep(0.6)
+    err = env.quiet(user, "cat ~/x2goe2e-sound-err").stdout
+    check(rc == "0", "paplay in the session exited %s: %s" % (rc, tail(err)))
+    loud = _check_tone(rec, t0, t1)
+    t.note("sound (%s): %d loud 100 ms blocks at %d Hz reached the client's sink in %.1f s"
+           % (what, len(loud), TONE_HZ, t1 - t0))
+
+
+def _sound_ready(env, user, sid):
+    """The session's PULSE_CLIENTCONFIG names the file the client wrote,
+    and sshd listens on the sound port that file names."""
+    conf = "%s/.x2go/C-%s/.pulse-client.conf" % (env.homes[user], sid)
+    e = _session_env(env, user)
+    check(e.get("PULSE_CLIENTCONFIG") == conf, "PULSE_CLIENTCONFIG in the session: %r, "
+          "expected %r" % (e.get("PULSE_CLIENTCONFIG"), conf))
+    port = env.session_row(user, sid)["snd_port"]
+    wait_for(lambda: ("default-server=127.0.0.1:%d\n" % port) in
+             env.quiet(user, "cat %s 2>/dev/null || true" % shlex.quote(conf)).stdout,
+             T(30), "%s to name sound port %d" % (conf, port))
+    wait_for(lambda: _listening(env, port), T(30),
+             "sshd to listen on sound port %d (the client's forward)" % port)
 
 
 def test_sound_pulse(env, t):
@@ -205,13 +228,8 @@ def test_sound_pulse(env, t):
         try:
             c.start(["--new", "-c", script, "--sound", "pulse", "-g", "800x600"], "new")
             sid = c.wait_ready()
-            row = _assert_running(env, user, sid)
-            e = _session_env(env, user)
-            conf = "%s/.x2go/C-%s/.pulse-client.conf" % (env.homes[user], sid)
-            check(e.get("PULSE_CLIENTCONFIG") == conf, "PULSE_CLIENTCONFIG in the session: %r, "
-                  "expected %r" % (e.get("PULSE_CLIENTCONFIG"), conf))
-            wait_for(lambda: _listening(env, row["snd_port"]), T(30),
-                     "sshd to listen on sound port %d (the client's forward)" % row["snd_port"])
+            _assert_running(env, user, sid)
+            _sound_ready(env, user, sid)
             with t.sub("sound_pulse_silent_before"):
                 t0 = time.monotonic()
                 time.sleep(2)
@@ -220,17 +238,17 @@ def test_sound_pulse(env, t):
                 peak = max(abs(x) for x in s)
                 check(peak < 100, "the client's sink is not silent before the play: peak %d" % peak)
             with t.sub("sound_pulse_tone_reaches_client"):
-                t0 = time.monotonic()
-                env.quiet(user, "touch ~/x2goe2e-sound-go")
-                rc = wait_for(lambda: env.quiet(user, "cat ~/x2goe2e-sound-rc 2>/dev/null || true")
-                              .stdout.strip(), T(60), "paplay to finish in the session", interval=0.5)
-                t1 = time.monotonic() + 0.5
-                time.sleep(0.6)
-                err = env.quiet(user, "cat ~/x2goe2e-sound-err").stdout
-                check(rc == "0", "paplay in the session exited %s: %s" % (rc, tail(err)))
-                loud = _check_tone(rec, t0, t1)
-                t.note("sound: %d loud 100 ms blocks at %d Hz reached the client's sink in %.1f s"
-                       % (len(loud), TONE_HZ, t1 - t0))
+                _play(env, t, user, rec, "new session")
+            with t.sub("sound_pulse_after_resume"):
+                ctl = env.client(user, "sound-ctl")
+                out = ctl.call(["--suspend", sid], "suspend")
+                check("has been suspended" in out, "pyhoca --suspend: %s" % tail(out))
+                env.wait_status(user, sid, "S", timeout=T(30))
+                c.wait_exit(T(40))
+                c.start(["--resume", sid, "--sound", "pulse", "-g", "800x600"], "resume")
+                check(c.wait_ready() == sid, "resumed another session")
+                _sound_ready(env, user, sid)
+                _play(env, t, user, rec, "resumed session")
             _end(env, user, c, sid)
         finally:
             rec.stop()
@@ -283,4 +301,5 @@ def test_sound_esd(env, t):
 
 TESTS = [("sound_pulse", test_sound_pulse), ("sound_none", test_sound_none),
          ("sound_esd", test_sound_esd)]
-SUBTESTS = {"sound_pulse": ["sound_pulse_silent_before", "sound_pulse_tone_reaches_client"]}
+SUBTESTS = {"sound_pulse": ["sound_pulse_silent_before", "sound_pulse_tone_reaches_client",
+                            "sound_pulse_after_resume"]}

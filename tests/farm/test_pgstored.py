@@ -48,11 +48,18 @@ def listing(u):
     return [l.split('|')[:12] + l.split('|')[13:] for l in out]
 
 
-def roles_from_host(c):
-    """(role, backend pid) of every connection from the host's address."""
-    out = c.admin("SELECT usename, pid FROM pg_stat_activity WHERE client_addr = '%s'"
-                  " ORDER BY usename, pid" % pglib.ADDRS[H])
-    return [tuple(l.split('|')) for l in out.split()]
+def roles_from_host(c, want=None):
+    """(role, backend pid) of every connection from the host's address;
+    with want, waiting a little for the roles to be want (the backend of a
+    finished command leaves a moment after its client)."""
+    end = time.monotonic() + 10
+    while True:
+        out = c.admin("SELECT usename, pid FROM pg_stat_activity WHERE client_addr = '%s'"
+                      " ORDER BY usename, pid" % pglib.ADDRS[H])
+        got = [tuple(l.split('|')) for l in out.split()]
+        if want is None or [r for r, _ in got] == want or time.monotonic() > end:
+            return got
+        time.sleep(0.2)
 
 
 def up(ctx):
@@ -76,15 +83,16 @@ def t_same_as_direct(ctx):
         Host(H)
     direct = {u: listing(u) for u in (A, B)}
     servers = ok(run([cmd('x2gogetservers')], user=A, host=H)).out
-    check(roles_from_host(c) == [], 'the direct path keeps no connection')
+    check(roles_from_host(c, []) == [], 'the direct path keeps no connection')
     up(ctx)
     for u in (A, B):
         got = listing(u)
         check(got == direct[u] and len(got) == 6 and all(f[11] == u for f in got),
               'listing of %s through the server: %r, direct %r' % (u, got[:2], direct[u][:2]))
     check(ok(run([cmd('x2gogetservers')], user=A, host=H)).out == servers, 'x2gogetservers')
-    conns = roles_from_host(c)
-    check([r for r, _ in conns] == ['x2gouser_' + A, 'x2gouser_' + B],
+    both = ['x2gouser_' + A, 'x2gouser_' + B]
+    conns = roles_from_host(c, both)
+    check([r for r, _ in conns] == both,
           'one connection per user, each with its own role: %r' % conns)
     ok(run(LIST, user=A, host=H))
     check(roles_from_host(c) == conns, 'the connections are kept between commands')
@@ -127,8 +135,9 @@ def t_caller_is_the_peer(ctx):
     check(c.snapshot() == before, 'nothing of A changed through B\'s requests')
     r = run(['python3', '-c', RAW, 'list,user,--all-servers'], host=H)
     check(r.out.startswith(b'E\n') and b'root' in r.out, 'root is refused: %r' % r)
-    check(sorted(r for r, _ in roles_from_host(c)) == ['x2gouser_' + A, 'x2gouser_' + B],
-          'only the users\' own roles are connected: %r' % roles_from_host(c))
+    both = ['x2gouser_' + A, 'x2gouser_' + B]
+    conns = roles_from_host(c, both)
+    check([r for r, _ in conns] == both, 'only the users\' own roles are connected: %r' % conns)
 
 
 def t_database_restart_and_down(ctx):

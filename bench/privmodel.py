@@ -1,0 +1,257 @@
+#!/usr/bin/python3
+"""List and start latency before and after the privilege-model change
+(setgid helper -> store server x2go-stored), side by side with the
+reference, in one run.  Not a test: no assertions on timings.
+
+    sudo /usr/bin/python3 bench/privmodel.py [--before REV] [--list-reps 15]
+        [--start-reps 10] [--dir DIR]
+
+Builds two trees with meson and installs each into a staging directory
+(DESTDIR), never onto the host:
+  before  REV (default 341edd9^: every store operation execs the setgid
+          x2go-sqlite-helper), unpacked with `git archive`
+  after   this checkout as it is (every store operation is a request to
+          x2go-stored, which runs in the side's namespace)
+Each tree is shown at the host paths only inside its own private mount
+namespace, by bench/refenv.sh with REFENV_DIR pointing at the staging
+directory (the way the reference is shown, which runs beside them), on a
+private database of its own (bench.prepare_dbdir).  The timing agents,
+rows, stand-in agents and sessions are bench.py's.  Workloads run as the
+user, interleaved before, after, reference, ... after one warm-up round;
+times are whole-process wall times (fork+exec to exit).  Prints a Markdown
+report on stdout; progress on stderr.  See bench/README.md.
+"""
+import argparse
+import datetime
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+
+import bench
+from bench import REFENV, START_ARGS, START_ENV, USERS, WORK, log, stats
+
+REPO = os.path.dirname(bench.HERE)
+NXBIN = "/usr/lib/x86_64-linux-gnu/nx/bin"
+ORDER = ("before", "after", "ref")
+TITLE = {"before": "before (setgid helper)", "after": "after (x2go-stored)",
+         "ref": "reference 4.1.0.3"}
+QUIET = dict(stdout=subprocess.DEVNULL)
+
+
+def sh(*argv, **kw):
+    subprocess.run(argv, check=True, **kw)
+
+
+def git(*argv):
+    return subprocess.run(["git", "-C", REPO] + list(argv), check=True,
+                          capture_output=True, text=True).stdout.strip()
+
+
+# ---------------------------------------------------------------- trees ---
+def stage(src, dest):
+    """meson build of src in dest/build, installed into dest/root: the
+    tree refenv.sh shows at the host paths with REFENV_DIR=dest"""
+    b = os.path.join(dest, "build")
+    if not os.path.exists(os.path.join(b, "build.ninja")):
+        sh("meson", "setup", b, src, "--prefix=/usr", "--buildtype=debugoptimized",
+           "-Dtests=false", **QUIET)
+    sh("ninja", "-C", b, **QUIET)
+    root = os.path.join(dest, "root")
+    shutil.rmtree(root, ignore_errors=True)
+    sh("meson", "install", "-C", b, "--quiet", env=dict(os.environ, DESTDIR=root), **QUIET)
+    for d in ("scratch", "state/var-lib-x2go"):
+        os.makedirs(os.path.join(dest, d), exist_ok=True)
+    return root
+
+
+def stage_before(rev, dest, after_root):
+    """REV unpacked with git archive and staged; its install script of
+    the time (links, setgid helper, data files) is done here: links by
+    this checkout's scripts/meson-install.sh, data files as the after
+    tree has them"""
+    src = os.path.join(dest, "src")
+    stamp = os.path.join(dest, "rev")
+    want = git("rev-parse", rev)
+    if not os.path.exists(stamp) or open(stamp).read() != want:
+        shutil.rmtree(dest, ignore_errors=True)
+        os.makedirs(src)
+        arch = subprocess.Popen(["git", "-C", REPO, "archive", want], stdout=subprocess.PIPE)
+        sh("tar", "-x", "-C", src, stdin=arch.stdout)
+        if arch.wait():
+            sys.exit("privmodel: git archive %s failed" % rev)
+        with open(stamp, "w") as f:
+            f.write(want)
+    root = stage(src, dest)
+    lib = root + "/usr/lib/x2go"
+    sh("sh", os.path.join(REPO, "scripts/meson-install.sh"), lib + "/x2go-cmd",
+       "/usr/lib/x2go", "/usr/bin", "/usr/sbin", "x2gouser",
+       "link:%s/x2goagent:%s/nxagent" % (NXBIN, NXBIN),
+       "link:/usr/bin/x2goagent:%s/x2goagent" % NXBIN, env=dict(os.environ, DESTDIR=root))
+    sh("chown", "root:x2gouser", lib + "/x2go-sqlite-helper")
+    os.chmod(lib + "/x2go-sqlite-helper", 0o2755)
+    for d in ("etc/x2go", "usr/share/x2go"):
+        shutil.copytree(os.path.join(after_root, d), os.path.join(root, d), symlinks=True)
+    return want
+
+
+def ns(dest):
+    return ["env", "REFENV_DIR=" + dest, REFENV, "run"]
+
+
+# ------------------------------------------------------------ workloads ---
+def rounds(sides, reps, one):
+    """reps + 1 rounds of one(name, side) in the order before, after,
+    reference; the first round is a warm-up. Returns name -> [seconds]"""
+    out = {n: [] for n in sides}
+    for i in range(reps + 1):
+        for name in ORDER:
+            t = one(name, sides[name])
+            if i > 0:
+                out[name].append(t)
+    return out
+
+
+def w_list(sides, reps, n, notes):
+    user = USERS[0]
+    procs = bench.list_standins(user, n)
+    try:
+        for side in sides.values():
+            bench.insert_rows(side, user, n, pids=[p.pid for p in procs])
+
+        def one(name, side):
+            r = side.run(user, ["x2golistsessions"], timeout=120)
+            got = len(r["out"].splitlines())
+            if r["rc"] != 0 or got != n:
+                notes.append("%s, %d rows: rc=%s, %d lines: %s"
+                             % (name, n, r["rc"], got, r["err"].strip()[:200]))
+            return r["t_exit"]
+        return rounds(sides, reps, one)
+    finally:
+        bench.stop_standins(procs)
+        for side in sides.values():
+            bench.wipe(side)
+
+
+def w_start(sides, reps, notes):
+    user = USERS[0]
+
+    def one(name, side):
+        bench.wipe_for_start(side)
+        r, s = bench.start_session(side, user)
+        bench.end_session(side, user, s)
+        bench.wipe(side)
+        if not s or r["rc"] != 0:
+            notes.append("%s x2gostartagent failed (rc=%s): %s%s"
+                         % (name, r["rc"], r["err"].strip()[-300:],
+                            bench.agent_error(user, r["err"])))
+            return None
+        return r["t_exit"]
+    return rounds(sides, reps, one)
+
+
+# --------------------------------------------------------------- report ---
+def ms(x):
+    return "%.1f" % (x * 1e3) if x >= 0.01 else "%.2f" % (x * 1e3)
+
+
+def cell(s):
+    return "n/a" if s is None else "%s ms (%s – %s)" % (ms(s["med"]), ms(s["min"]), ms(s["max"]))
+
+
+def paired(xs, ys, f):
+    v = [f(x, y) for x, y in zip(xs, ys) if x is not None and y is not None]
+    return statistics.median(v) if v else None
+
+
+def rows_and_verdicts(label, samples):
+    st = {n: stats(samples[n]) for n in ORDER}
+    rat = {(a, b): paired(samples[a], samples[b], lambda x, y: x / y)
+           for a, b in (("after", "before"), ("after", "ref"), ("before", "ref"))}
+    diff = paired(samples["after"], samples["before"], lambda x, y: x - y)
+    row = "| %s | %s | %s | %s | %s | %s | %s | %d |" % (
+        label, cell(st["before"]), cell(st["after"]), cell(st["ref"]),
+        *("n/a" if rat[k] is None else "%.3g" % rat[k] for k in rat),
+        min(s["n"] if s else 0 for s in st.values()))
+    if diff is None or not st["after"] or not st["before"]:
+        return row, "* %s: after − before n/a (failures, see the notes)" % label
+    dmed = st["after"]["med"] - st["before"]["med"]
+    ok = diff <= 0.001 and dmed <= 0.001
+    return row, ("* %s: after − before = %+.2f ms (median of the per-round differences; "
+                 "difference of the medians %+.2f ms): ≤ 1 ms: %s"
+                 % (label, diff * 1e3, dmed * 1e3, "yes" if ok else "**no**"))
+
+
+def report(a, revs, res, notes, started, elapsed):
+    cpu, ncpu, mem, deb = bench.machine_info()
+    load = open("/proc/loadavg").read().split()[:3]
+    L = ["Generated by `bench/privmodel.py --list-reps %d --start-reps %d` on %s UTC, "
+         "run time %.0f s, on %s (%d CPUs, %s RAM, Debian %s, host `%s`), shared with "
+         "other builds and test runs (load average at the end %s): noisy, read the "
+         "medians and the pairwise ratios."
+         % (a.list_reps, a.start_reps, started.strftime("%Y-%m-%d %H:%M"), elapsed, cpu,
+            ncpu, mem, deb, bench.HOST, " ".join(load)), "",
+         "* before: `%s` = %s; after: this checkout, HEAD `%s`%s; reference: Debian "
+         "x2goserver 4.1.0.3 in `bench/refenv.sh`"
+         % (a.before, revs["before"][:9], revs["after"][:9],
+            " with uncommitted changes" if revs["dirty"] else ""), "",
+         "Median (min – max) of the whole-process wall time; ratios are the median "
+         "of the per-round ratios; n = rounds counted per side.", "",
+         "| workload | before | after | reference | after/before | after/reference "
+         "| before/reference | n |", "|---|---|---|---|---|---|---|---|"]
+    verdicts = []
+    for label, samples in res:
+        row, v = rows_and_verdicts(label, samples)
+        L.append(row)
+        verdicts.append(v)
+    L += ["", "The fix must not cost more than 1 ms (after − before):", ""] + verdicts
+    if notes:
+        L += ["", "Notes:", ""] + ["* " + n.replace("\n", " ") for n in dict.fromkeys(notes)]
+    return "\n".join(L) + "\n"
+
+
+# ----------------------------------------------------------------- main ---
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--before", default="341edd9^", help="the tree before the change")
+    ap.add_argument("--list-reps", type=int, default=15)
+    ap.add_argument("--start-reps", type=int, default=10)
+    ap.add_argument("--dir", default=os.path.join(WORK, "privmodel"),
+                    help="sources, builds and staging trees (kept: later runs rebuild less)")
+    a = ap.parse_args()
+    if os.geteuid() != 0:
+        sys.exit("privmodel: must run as root")
+    started = datetime.datetime.utcnow()
+    t0 = time.time()
+    sh(REFENV, "setup")
+    bench.build_standin()
+    dest = {n: os.path.join(a.dir, n) for n in ("before", "after")}
+    log("building after (this checkout) and before (%s)" % a.before)
+    after_root = stage(REPO, dest["after"])
+    revs = {"before": stage_before(a.before, dest["before"], after_root),
+            "after": git("rev-parse", "HEAD"),
+            "dirty": bool(git("status", "--porcelain", "--untracked-files=no"))}
+    sides, notes = {}, []
+    try:
+        sides["ref"] = bench.Side("ref", bench.prepare_dbdir("ref", [REFENV, "run"]))
+        for n in ("before", "after"):
+            sides[n] = bench.Side(n, bench.prepare_dbdir(n, ns(dest[n])), ns(dest[n]))
+        res = []
+        for n in (0, 100):
+            log("x2golistsessions, %d rows" % n)
+            res.append(("x2golistsessions, %d own rows" % n,
+                        w_list(sides, a.list_reps, n, notes)))
+        log("x2gostartagent")
+        res.append(("x2gostartagent (real nxagent, until exit)",
+                    w_start(sides, a.start_reps, notes)))
+    finally:
+        for s in sides.values():
+            s.close()
+    text = report(a, revs, res, notes, started, time.time() - t0)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()

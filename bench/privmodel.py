@@ -32,13 +32,11 @@ import sys
 import time
 
 import bench
-from bench import REFENV, START_ARGS, START_ENV, USERS, WORK, log, stats
+from bench import REFENV, USERS, WORK, log, stats
 
 REPO = os.path.dirname(bench.HERE)
 NXBIN = "/usr/lib/x86_64-linux-gnu/nx/bin"
 ORDER = ("before", "after", "ref")
-TITLE = {"before": "before (setgid helper)", "after": "after (x2go-stored)",
-         "ref": "reference 4.1.0.3"}
 QUIET = dict(stdout=subprocess.DEVNULL)
 
 
@@ -76,7 +74,12 @@ def stage_before(rev, dest, after_root):
     src = os.path.join(dest, "src")
     stamp = os.path.join(dest, "rev")
     want = git("rev-parse", rev)
-    if not os.path.exists(stamp) or open(stamp).read() != want:
+    try:
+        with open(stamp) as f:
+            have = f.read()
+    except FileNotFoundError:
+        have = None
+    if have != want:
         shutil.rmtree(dest, ignore_errors=True)
         os.makedirs(src)
         arch = subprocess.Popen(["git", "-C", REPO, "archive", want], stdout=subprocess.PIPE)
@@ -128,6 +131,7 @@ def w_list(sides, reps, n, notes):
             if r["rc"] != 0 or got != n:
                 notes.append("%s, %d rows: rc=%s, %d lines: %s"
                              % (name, n, r["rc"], got, r["err"].strip()[:200]))
+                return None
             return r["t_exit"]
         return rounds(sides, reps, one)
     finally:

@@ -197,7 +197,9 @@ def verdict(label, d, st):
         text += "; %.0f %% interval of the median %+.2f … %+.2f ms" % (
             100 * ci[2], ci[0] * 1e3, ci[1] * 1e3)
     text += "): ≤ 1 ms: " + ("yes" if med <= 0.001 else "**no**")
-    if ci and (ci[1] <= 0.001 or ci[0] > 0.001):
+    if not ci:
+        return text + ", too few rounds for an interval"
+    if ci[1] <= 0.001 or ci[0] > 0.001:
         return text + ", the whole interval too"
     return text + ", but the interval spans 1 ms: not resolved at this noise and n"
 

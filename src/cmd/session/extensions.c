@@ -1,5 +1,5 @@
 /* x2goserver-run-extensions <sid> <modality> and x2gosessionlimit: thin
- * commands over core/session/hooks.c and core/limits/limit.c, which the
+ * commands over core/session/hooks.c and core/lifecycle/limit.c, which the
  * lifecycle commands call directly. */
 #include "cmd.h"
 #include "hooks.h"

@@ -163,7 +163,8 @@ RUNUSER_BIN = '/usr/sbin/runuser'
 
 def test_session_multi_layout():
     """A client's pc105/de,us reaches a real agent (x2gostartagent,
-    nxagent, nxproxy as the client) whole, at start and after a resume."""
+    nxagent, nxproxy as the client) whole at start, and the other
+    multi-layout value a client sends on resume replaces it."""
     from test_outputs import cmd
     home = pwd.getpwnam(USER_A).pw_dir
     with fx.user_xvfb(USER_A, DISPLAY + 2):
@@ -179,11 +180,11 @@ def test_session_multi_layout():
             ok(cmd(USER_A, ['x2gosuspend-session', sid]), 'suspend')
             _until_state(sid, 'SUSPENDED')
             r = ok(cmd(USER_A, ['x2goresume-session', sid, '800x600', 'lan', '16m-jpeg-9',
-                                'us', 'pc105/de,us', '1', 'both', 'no']), 'resume')
+                                'us', 'pc105/fr,ch', '1', 'both', 'no']), 'resume')
             port = r.out.decode().split('\n')[0].split('=')[1]
             proxies.append(_proxy(home, cookie, port, disp))
             _until_state(sid, 'RUNNING')
-            eq(_layout(home, disp), ('pc105', 'de,us'), 'model and layouts after resume')
+            eq(_layout(home, disp), ('pc105', 'fr,ch'), 'model and layouts after resume')
         finally:
             cmd(USER_A, ['x2goterminate-session', sid])
             for p in proxies:

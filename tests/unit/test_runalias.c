@@ -59,6 +59,13 @@ static void is(const char *cmd, const char *args, int nenv)
     assert_int_equal(a.nenv, nenv);
 }
 
+/* cmd stands for want, with no arguments and no environment */
+static void maps(const char *cmd, const char *const *files, const char *want)
+{
+    resolve(cmd, files);
+    is(want, NULL, 0);
+}
+
 static const char *const nothing[] = {NULL};
 
 static void test_single_program_desktops(void **state)
@@ -74,18 +81,13 @@ static void test_single_program_desktops(void **state)
         const char *const with[] = {d[i].path, NULL};
         /* installed: that program; not installed: the same program, which
          * the NOEXEC message then names */
-        resolve(d[i].alias, with);
-        is(d[i].path, NULL, 0);
-        resolve(d[i].alias, nothing);
-        is(d[i].path, NULL, 0);
+        maps(d[i].alias, with, d[i].path);
+        maps(d[i].alias, nothing, d[i].path);
     }
     /* compared case-sensitively and whole */
-    resolve("xfce", nothing);
-    is("xfce", NULL, 0);
-    resolve("XFCE --foo", nothing);
-    is("XFCE --foo", NULL, 0);
-    resolve("mate-session", nothing);
-    is("mate-session", NULL, 0);
+    maps("xfce", nothing, "xfce");
+    maps("XFCE --foo", nothing, "XFCE --foo");
+    maps("mate-session", nothing, "mate-session");
 }
 
 static void test_kde(void **state)
@@ -93,19 +95,13 @@ static void test_kde(void **state)
     (void)state;
     const char *const plasma[] = {"/usr/bin/startplasma-x11*", "/usr/bin/startkde*", NULL};
     const char *const old[] = {"/usr/bin/startkde*", NULL};
-    resolve("KDE", plasma);
-    is("/usr/bin/startplasma-x11", NULL, 0);
-    resolve("KDE", old);
-    is("/usr/bin/startkde", NULL, 0);
-    resolve("KDE", nothing);
-    is("/usr/bin/startkde", NULL, 0);
+    maps("KDE", plasma, "/usr/bin/startplasma-x11");
+    maps("KDE", old, "/usr/bin/startkde");
+    maps("KDE", nothing, "/usr/bin/startkde");
     /* what old clients send (python-x2go too): plasma when it is there */
-    resolve("startkde", plasma);
-    is("/usr/bin/startplasma-x11", NULL, 0);
-    resolve("startkde", old);
-    is("startkde", NULL, 0);
-    resolve("startkde", nothing);
-    is("startkde", NULL, 0);
+    maps("startkde", plasma, "/usr/bin/startplasma-x11");
+    maps("startkde", old, "startkde");
+    maps("startkde", nothing, "startkde");
 }
 
 static void test_gnome_debian(void **state)
@@ -144,10 +140,8 @@ static void test_gnome_debian(void **state)
     }
     /* plain GNOME 3 (Debian today), and nothing installed */
     const char *const plain[] = {"/usr/bin/gnome-session*", NULL};
-    resolve("GNOME", plain);
-    is("/usr/bin/gnome-session", NULL, 0);
-    resolve("GNOME", nothing);
-    is("/usr/bin/gnome-session", NULL, 0);
+    maps("GNOME", plain, "/usr/bin/gnome-session");
+    maps("GNOME", nothing, "/usr/bin/gnome-session");
     /* Debian squeeze: DESKTOP_SESSION=gnome, no arguments */
     resolve_on("GNOME", plain, NULL, NULL, true);
     is("/usr/bin/gnome-session", NULL, 1);
@@ -218,10 +212,8 @@ static void test_unity(void **state)
     /* other releases and distributions: plain gnome-session */
     resolve_on("UNITY", files, "Ubuntu", "10.10", false);
     is("/usr/bin/gnome-session", NULL, 0);
-    resolve("UNITY", files);
-    is("/usr/bin/gnome-session", NULL, 0);
-    resolve("UNITY", nothing);
-    is("/usr/bin/gnome-session", NULL, 0);
+    maps("UNITY", files, "/usr/bin/gnome-session");
+    maps("UNITY", nothing, "/usr/bin/gnome-session");
 }
 
 static void test_cinnamon(void **state)
@@ -230,19 +222,15 @@ static void test_cinnamon(void **state)
     const char *const all[] = {"/usr/bin/cinnamon-session-cinnamon2d",
                                "/usr/bin/gnome-session-cinnamon2d",
                                "/usr/bin/gnome-session-cinnamon", NULL};
-    resolve("CINNAMON", all);
-    is("/usr/bin/cinnamon-session-cinnamon2d", NULL, 0);
-    resolve("cinnamon", all + 1);
-    is("/usr/bin/gnome-session-cinnamon2d", NULL, 0);
-    resolve("CINNAMON", all + 2);
-    is("/usr/bin/gnome-session-cinnamon", NULL, 0);
+    maps("CINNAMON", all, "/usr/bin/cinnamon-session-cinnamon2d");
+    maps("cinnamon", all + 1, "/usr/bin/gnome-session-cinnamon2d");
+    maps("CINNAMON", all + 2, "/usr/bin/gnome-session-cinnamon");
     /* none of them: GNOME's session with Cinnamon's */
     resolve("CINNAMON", nothing);
     is("/usr/bin/gnome-session", "--session=cinnamon2d", 1);
     assert_string_equal(env_of("DESKTOP_SESSION", NULL), "cinnamon2d");
     /* python-x2go sends the program's own name: used as it is */
-    resolve("cinnamon-session-cinnamon2d", nothing);
-    is("cinnamon-session-cinnamon2d", NULL, 0);
+    maps("cinnamon-session-cinnamon2d", nothing, "cinnamon-session-cinnamon2d");
 }
 
 static void test_trinity(void **state)
@@ -250,41 +238,31 @@ static void test_trinity(void **state)
     (void)state;
     const char *const q4os[] = {"/usr/bin/start-q4os-x2go", "/opt/trinity/bin/starttde*",
                                 NULL};
-    resolve("TRINITY", q4os);
-    is("/usr/bin/start-q4os-x2go", NULL, 0);
-    resolve("TRINITY", q4os + 1);
-    is("/opt/trinity/bin/starttde", NULL, 0);
+    maps("TRINITY", q4os, "/usr/bin/start-q4os-x2go");
+    maps("TRINITY", q4os + 1, "/opt/trinity/bin/starttde");
     /* the /opt launchers must be executable */
     const char *const noexec[] = {"/opt/trinity/bin/starttde",
                                   "/opt/trinity/bin/starttrinity*", NULL};
-    resolve("TRINITY", noexec);
-    is("/opt/trinity/bin/starttrinity", NULL, 0);
-    resolve("TRINITY", nothing);
-    is("/usr/bin/starttrinity", NULL, 0);
+    maps("TRINITY", noexec, "/opt/trinity/bin/starttrinity");
+    maps("TRINITY", nothing, "/usr/bin/starttrinity");
 }
 
 static void test_lists(void **state)
 {
     (void)state;
     const char *const term[] = {"/usr/bin/lxterminal", "/usr/bin/xterm", NULL};
-    resolve("TERMINAL", term);
-    is("/usr/bin/lxterminal", NULL, 0);
-    resolve("TERMINAL", term + 1);
-    is("/usr/bin/xterm", NULL, 0);
+    maps("TERMINAL", term, "/usr/bin/lxterminal");
+    maps("TERMINAL", term + 1, "/usr/bin/xterm");
     const char *const web[] = {"/usr/bin/chromium-browser", "/usr/bin/firefox", NULL};
-    resolve("WWWBROWSER", web);
-    is("/usr/bin/firefox", NULL, 0);
+    maps("WWWBROWSER", web, "/usr/bin/firefox");
     const char *const mail[] = {"/usr/bin/evolution", NULL};
-    resolve("MAILCLIENT", mail);
-    is("/usr/bin/evolution", NULL, 0);
+    maps("MAILCLIENT", mail, "/usr/bin/evolution");
     const char *const office[] = {"/usr/bin/ooffice", NULL};
-    resolve("OFFICE", office);
-    is("/usr/bin/ooffice", NULL, 0);
+    maps("OFFICE", office, "/usr/bin/ooffice");
     /* nothing installed: the name stays (NOEXEC:TERMINAL) */
     const char *names[] = {"TERMINAL", "WWWBROWSER", "MAILCLIENT", "OFFICE"};
     for (size_t i = 0; i < 4; i++) {
-        resolve(names[i], nothing);
-        is(names[i], NULL, 0);
+        maps(names[i], nothing, names[i]);
     }
 }
 

@@ -183,13 +183,15 @@ static const char *resolve(const char *cmd, const char **args)
     x2go_alias_probe(&f, facts_buf, sizeof facts_buf);
     x2go_alias_resolve(cmd, &f, &a);
     for (int i = 0; i < a.nenv; i++) {
-        const char *old = getenv(a.env[i].name);
-        char v[PATH_MAX * 2];
-        if (a.env[i].append && old && *old)
-            snprintf(v, sizeof v, "%s:%s", old, a.env[i].value);
-        else
-            snprintf(v, sizeof v, "%s", a.env[i].value);
-        setenv(a.env[i].name, v, 1);
+        const char *old = getenv(a.env[i].name), *value = a.env[i].value;
+        char *joined = NULL;
+        if (a.env[i].append && old && *old) {
+            size_t n = strlen(old) + strlen(value) + 2;
+            if ((joined = malloc(n)))
+                snprintf(joined, n, "%s:%s", old, value);
+        }
+        setenv(a.env[i].name, joined ? joined : value, 1);
+        free(joined);
     }
     *args = a.args;
     return a.cmd;

@@ -23,6 +23,9 @@ set -uo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
 [ "$(id -u)" = 0 ] || { echo "tests/run.sh: run as root" >&2; exit 1; }
+# What the tests need from Debian's packages (and the reference for the
+# mixed farm), installed when missing.
+bash tests/deps.sh || { echo "tests/run.sh: cannot install the test dependencies" >&2; exit 1; }
 results=$here/tests/results
 mkdir -p "$results"
 passed=0 failed=0

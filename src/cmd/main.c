@@ -71,6 +71,11 @@ int main(int argc, char **argv)
     if (!strcmp(self, "x2go-cmd")) {
         if (argc < 2 || !strcmp(argv[1], "--list"))
             return list_commands();
+        if (!strcmp(argv[1], "--help")) {
+            puts("Usage: x2go-cmd [--list] | x2go-cmd <command> [<argument>...]\n"
+                 "See the manual page x2go-cmd(8).");
+            return 0;
+        }
         argv++;
         argc--;
         self = argv[0];

@@ -140,17 +140,22 @@ static int call_once(enum x2go_sp_op op, const char *const args[], char **body,
     struct x2go_buf b = {0};
     bool reset = false;
     int rc = -1;
-    if (send_all(fd, req, (size_t)n) < 0 || shutdown(fd, SHUT_WR) < 0)
-        x2go_seterr("cannot send to the session database service: %s", strerror(errno));
-    else if (read_reply(fd, &b, &reset) < 0) {
+    /* A server at its bound answers "busy" at once and closes, maybe
+     * before the request is all sent: that answer is still read. */
+    bool sent = send_all(fd, req, (size_t)n) == 0 && shutdown(fd, SHUT_WR) == 0;
+    int send_errno = errno;
+    int got = read_reply(fd, &b, &reset);
+    if (b.len >= 2 && b.p[0] == SP_BUSY && b.p[1] == '\n') {
+        x2go_seterr("the session database service is busy with this user's requests");
+        *again = RETRY_BUSY;
+    } else if (!sent)
+        x2go_seterr("cannot send to the session database service: %s", strerror(send_errno));
+    else if (got < 0) {
         if (reset)
             *again = RETRY_READ;
     } else if (b.len < 2 || b.p[1] != '\n')
         x2go_seterr("the session database service refused or dropped the request");
-    else if (b.p[0] == SP_BUSY) {
-        x2go_seterr("the session database service is busy with this user's requests");
-        *again = RETRY_BUSY;
-    } else if ((rc = x2go_sp_rc_of(b.p[0])) != 0)
+    else if ((rc = x2go_sp_rc_of(b.p[0])) != 0)
         x2go_seterr("%s", b.p[2] ? b.p + 2 : "session database error");
     close(fd);
     if (rc == 0 && body) {

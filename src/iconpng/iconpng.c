@@ -109,8 +109,13 @@ static void convert_one(const char *dir, const char *src, const char *name)
 
 int main(int argc, char **argv)
 {
+    static const char usage[] = "usage: x2goiconpng <outdir> <src> <name> [<src> <name> ...]\n";
+    if (argc == 2 && !strcmp(argv[1], "--help")) {
+        fputs(usage, stdout);
+        return 0;
+    }
     if (argc < 2 || argc % 2) {
-        fputs("usage: x2goiconpng <outdir> <src> <name> [<src> <name> ...]\n", stderr);
+        fputs(usage, stderr);
         return 2;
     }
     /* A hostile image must not take the machine: bounded CPU and memory. */

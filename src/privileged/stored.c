@@ -258,6 +258,10 @@ int main(int argc, char **argv)
 {
     x2go_set_progname("x2go-stored");
     bool foreground = argc == 2 && !strcmp(argv[1], "-f");
+    if (argc == 2 && !strcmp(argv[1], "--help")) {
+        puts("usage: x2go-stored [-f]\n  -f  stay in the foreground (as under systemd)");
+        return 0;
+    }
     if (argc > 2 || (argc == 2 && !foreground)) {
         x2go_complain("usage: x2go-stored [-f]");
         return 2;

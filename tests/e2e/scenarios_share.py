@@ -169,9 +169,21 @@ def test_mimebox_and_spool(env, t):
         wait_for(lambda: _mounted(env, "%s/%s/C-%s" % (top, kind, sid)), T(60),
                  "the client's %s to be mounted" % kind, interval=1)
     with t.sub("mimebox_file_reaches_client"):
-        env.ssh(user, "echo mime > ~/.x2go/C-%s/mimebox/hello.txt" % sid, check_rc=True)
+        # Written where the session's own programs are told to: the
+        # X2GO_MIMEBOX of a process of this session.
+        r = env.ssh(user, "for p in /proc/[0-9]*; do tr '\\0' '\\n' <$p/environ 2>/dev/null |"
+                    " grep -qx 'X2GO_SESSION=%s' && tr '\\0' '\\n' <$p/environ |"
+                    " sed -n 's/^X2GO_MIMEBOX=//p' && break; done" % sid, check_rc=True)
+        box = r.stdout.strip()
+        check(box == "%s/.x2go/C-%s/mimebox" % (env.homes[user], sid),
+              "X2GO_MIMEBOX in the session: %r" % box)
+        env.ssh(user, "echo mime-%s > %s/hello.txt" % (sid, box), check_rc=True)
         c.wait_text(r"processing incoming X2Go MIME box job: hello\.txt", T(30),
                     "the client to pick up the MIME box file")
+        local = os.path.join(c.home, ".x2go", "S-%s" % sid, "mimebox", "hello.txt")
+        with open(local) as fh:
+            got = fh.read()
+        check(got == "mime-%s\n" % sid, "the file in the client's MIME box: %r" % got)
     with t.sub("spool_job_reaches_client"):
         env.ssh(user, "cd ~/.x2go/C-%s/spool && printf '%%%%PDF-1.4\\n%%%%%%%%EOF\\n' > job1.pdf"
                 " && printf 'job1.pdf\\ntitle' > job1.pdf.ready" % sid, check_rc=True)

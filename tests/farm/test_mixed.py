@@ -1,8 +1,9 @@
 """A mixed farm: the reference x2goserver 4.1 (unpacked by bench/refenv.sh,
 shown only inside its private mount namespace) on the same database as
 ours. Each lists and ends the other's sessions; the guard does not get in
-the reference's way. Needs `bench/refenv.sh setup`; without it these tests
-are reported as skipped, not passed."""
+the reference's way. Needs `bench/refenv.sh setup` (tests/deps.sh does it); without it
+these tests fail, or are reported as skipped when X2GO_FARM_ALLOW_SKIP is
+set (a hand run without the reference)."""
 import json
 import os
 import shlex

@@ -404,9 +404,9 @@ def test_terminate_request_runs_terminate_as_user():
         set_status(s.sid, "T")
         got = wait_for(lambda: [x for x in s.signals() if x[0] == signal.SIGTERM], 8)
         assert got, "agent not terminated; status %r" % status_of(s.sid)
-        if os.access(BIN + "/x2goterminate-session", os.X_OK):
-            assert got[0][1] == s.pw.pw_uid, \
-                "SIGTERM from uid %d: x2goterminate-session did not run as the user" % got[0][1]
+        assert os.access(BIN + "/x2goterminate-session", os.X_OK), "no x2goterminate-session"
+        assert got[0][1] == s.pw.pw_uid, \
+            "SIGTERM from uid %d: x2goterminate-session did not run as the user" % got[0][1]
         assert wait_for(lambda: status_of(s.sid) is None, 8), \
             "row not removed after terminate: %r" % status_of(s.sid)
 

@@ -127,7 +127,7 @@ static bool read_signals(struct daemon *d)
             stop = true;
             break;
         case SIGCHLD:
-            dm_children_reap();
+            dm_children_reap(&d->kids);
             break;
         case SIGHUP:
             d->tl_reload = true;
@@ -165,7 +165,7 @@ static bool wait_events(struct daemon *d)
 {
     int64_t now = x2go_now_ms();
     int64_t due = min_nonzero(min_nonzero(d->next_pass, d->next_periodic),
-                              min_nonzero(dm_children_next_deadline(), dm_dir_jobs_next(d)));
+                              min_nonzero(dm_children_next_deadline(&d->kids), dm_dir_jobs_next(d)));
     int timeout = due <= now ? 0 : due - now > 60000 ? 60000 : (int)(due - now);
     struct epoll_event ev[32];
     int n = epoll_wait(d->ep, ev, 32, timeout);
@@ -195,7 +195,7 @@ static void loop(struct daemon *d)
     bool ready = false;
     while (wait_events(d)) {
         int64_t now = x2go_now_ms();
-        dm_children_timeouts(now);
+        dm_children_timeouts(&d->kids, now);
         dm_run_dir_jobs(d, now);
         bool periodic = now >= d->next_periodic;
         if (!periodic && !(d->next_pass && now >= d->next_pass))

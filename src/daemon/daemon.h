@@ -28,6 +28,20 @@ struct dm_user {
     char home[512];
 };
 
+/* The children the daemon runs as session users, each with its time
+ * bound; the table is part of struct daemon. */
+#define DM_MAX_CHILDREN 32
+struct dm_child {
+    pid_t pid;
+    int64_t deadline;
+    bool killed;
+    char what[32];
+    char sid[X2GO_SID_MAX + 1];
+};
+struct dm_children {
+    struct dm_child c[DM_MAX_CHILDREN];
+};
+
 /* 0 found, -1 unknown user (or the lookup failed). */
 int dm_user_lookup(const char *name, struct dm_user *out);
 
@@ -36,13 +50,13 @@ int dm_user_lookup(const char *name, struct dm_user *out);
  * a clean environment, stdio on /dev/null, never a shell. what names the
  * job in the log. Returns the child pid or -1 (too many children, fork
  * failed). The child is killed when it runs longer than the timeout. */
-pid_t dm_run_as_user(const struct dm_user *u, const char *sid, const char *what,
-                     char *const *const argvs[], int n);
+pid_t dm_run_as_user(struct dm_children *k, const struct dm_user *u, const char *sid,
+                     const char *what, char *const *const argvs[], int n);
 /* The same child, without a program: 0 in the child (now the user, its
  * stdout on out_fd, -1: /dev/null), the pid or -1 in the daemon. It is
  * killed after timeout_ms (0: the usual 30 s). */
-pid_t dm_fork_as_user(const struct dm_user *u, const char *sid, const char *what, int out_fd,
-                      int64_t timeout_ms);
+pid_t dm_fork_as_user(struct dm_children *k, const struct dm_user *u, const char *sid,
+                      const char *what, int out_fd, int64_t timeout_ms);
 /* In such a child: execve argv[0] with the user's clean environment and
  * up to two more variables (NULL: none). */
 void dm_exec_as_user(const struct dm_user *u, char *const argv[], char *extra1, char *extra2)
@@ -51,14 +65,13 @@ void dm_exec_as_user(const struct dm_user *u, char *const argv[], char *extra1, 
 /* As the user, remove ~/.x2go/C-<sid> (only if it is a link) and the
  * session dir /tmp/.x2go-<user>/C-<sid> below a verified directory fd,
  * never following links and never crossing into mounts. */
-pid_t dm_remove_files_as_user(const struct dm_user *u, const char *sid);
+pid_t dm_remove_files_as_user(struct dm_children *k, const struct dm_user *u, const char *sid);
 
 /* Reap finished children (SIGCHLD) and kill those over their time. */
-void dm_children_reap(void);
-void dm_children_timeouts(int64_t now);
-int64_t dm_children_next_deadline(void); /* 0: none */
-int dm_children_count(void);
-#define DM_MAX_CHILDREN 32
+void dm_children_reap(struct dm_children *k);
+void dm_children_timeouts(struct dm_children *k, int64_t now);
+int64_t dm_children_next_deadline(const struct dm_children *k); /* 0: none */
+int dm_children_count(const struct dm_children *k);
 
 /* Remove /tmp/.X11-unix/X<display> and /tmp/.X<display>-lock, but only
  * when no live process holds the lock and nobody listens on the socket. */
@@ -143,6 +156,7 @@ struct daemon {
     unsigned tl_gen;
     bool tl_reload;             /* SIGHUP: read them again */
     unsigned long passes;       /* completed, for the state file */
+    struct dm_children kids;    /* run as session users */
 };
 
 #define DM_PERIODIC_MS 30000   /* safety net */
@@ -197,13 +211,13 @@ bool dm_x_can_reach(const struct sess *t);
 int dm_idle_probe(struct daemon *d, struct sess *t);
 void dm_idle_stop(struct daemon *d, struct sess *t);
 bool dm_idle_event(struct daemon *d, int fd); /* false: not a probe's */
-int dm_warn_show(struct sess *t, const char *text, long seconds);
+int dm_warn_show(struct daemon *d, struct sess *t, const char *text, long seconds);
 
 /* statefile.c: /run/x2go/cleansessions.state after each completed pass */
 void dm_state_write(struct daemon *d);
 
 /* pass.c: a session command (x2gosuspend-session, ...) as the row's user */
-pid_t dm_run_user_cmd(struct sess *t, const char *prog);
+pid_t dm_run_user_cmd(struct daemon *d, struct sess *t, const char *prog);
 int64_t dm_local_age_ms(const char *local_time);
 
 /* superenice.c, per pass */

@@ -79,7 +79,7 @@ static void log_verdict(const struct sess *t, const struct dm_lim_verdict *v, co
            (long long)(v->limit / 1000), what);
 }
 
-static void warn(struct sess *t, const struct dm_lim_verdict *v)
+static void warn(struct daemon *d, struct sess *t, const struct dm_lim_verdict *v)
 {
     char text[256];
     long left = (long)((v->limit - v->value + 999) / 1000);
@@ -89,14 +89,15 @@ static void warn(struct sess *t, const struct dm_lim_verdict *v)
     else
         snprintf(text, sizeof text, "This X2Go session reaches its time limit and will end in "
                  "%ld seconds.\nPlease save your work now.", left);
-    if (dm_warn_show(t, text, left) < 0) {
+    if (dm_warn_show(d, t, text, left) < 0) {
         log_verdict(t, v, "cannot show the warning");
         return;
     }
     log_verdict(t, v, "warning shown in the session");
 }
 
-static void end(struct sess *t, const struct dm_lim_verdict *v, int64_t now)
+static void end(struct daemon *d, struct sess *t, const struct dm_lim_verdict *v,
+                int64_t now)
 {
     bool susp = v->act == DM_LIM_SUSPEND;
     const char *prog = susp ? BINDIR "/x2gosuspend-session" : BINDIR "/x2goterminate-session";
@@ -109,7 +110,7 @@ static void end(struct sess *t, const struct dm_lim_verdict *v, int64_t now)
     t->idle_at = 0;
     t->lt.warned_at = 0;
     if (access(prog, X_OK) == 0) {
-        dm_run_user_cmd(t, prog);
+        dm_run_user_cmd(d, t, prog);
     } else if (!susp) {
         /* No terminate command installed: end the agent; its exit cleans up. */
         dm_log(LOG_WARNING, "%s: terminating agent pid %ld directly (SIGTERM)", t->esc, t->pid);
@@ -172,11 +173,11 @@ void dm_limits_row(struct daemon *d, struct sess *t, const struct x2go_session *
         }
         break;
     case DM_LIM_WARN:
-        warn(t, &v);
+        warn(d, t, &v);
         break;
     case DM_LIM_SUSPEND:
     case DM_LIM_TERMINATE:
-        end(t, &v, now);
+        end(d, t, &v, now);
         break;
     default:
         break;

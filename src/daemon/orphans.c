@@ -144,12 +144,12 @@ static bool orphan_entry(struct daemon *d, int dfd, const char *name, const stru
     }
     if (rc == 0 || agent_process_exists(u->uid, sid))
         return true;
-    if (dm_children_count() >= DM_MAX_CHILDREN / 2 || s->started >= 8)
+    if (dm_children_count(&d->kids) >= DM_MAX_CHILDREN / 2 || s->started >= 8)
         return false; /* the rest next time */
     char esc[1100];
     dm_log(LOG_NOTICE, "%s: session directory without a session, removing it",
            x2go_log_escape(sid, esc, sizeof esc));
-    if (dm_remove_files_as_user(u, sid) > 0)
+    if (dm_remove_files_as_user(&d->kids, u, sid) > 0)
         s->started++;
     return true;
 }

@@ -28,14 +28,14 @@ static bool have(const char *prog)
     return access(prog, X_OK) == 0;
 }
 
-pid_t dm_run_user_cmd(struct sess *t, const char *prog)
+pid_t dm_run_user_cmd(struct daemon *d, struct sess *t, const char *prog)
 {
     if (!t->user_ok || !t->sid_ok)
         return -1;
     char *argv[] = {(char *)prog, t->sid, NULL};
     char *const *const argvs[] = {argv};
     const char *what = strrchr(prog, '/') + 1;
-    pid_t pid = dm_run_as_user(&t->u, t->sid, what, argvs, 1);
+    pid_t pid = dm_run_as_user(&d->kids, &t->u, t->sid, what, argvs, 1);
     if (pid < 0)
         dm_log(LOG_WARNING, "%s: cannot run %s as %s: %s", t->esc, what, t->u.name,
                x2go_err());
@@ -46,7 +46,7 @@ pid_t dm_run_user_cmd(struct sess *t, const char *prog)
  * rmforward $LIB/x2gormforward <sid> (ends the ssh connection that still
  * forwards the ports of a session that is no longer connected). Only the
  * programs that are installed. */
-static void umount_shares(struct sess *t, bool rmforward)
+static void umount_shares(struct daemon *d, struct sess *t, bool rmforward)
 {
     if (!t->user_ok || !t->sid_ok)
         return;
@@ -65,7 +65,7 @@ static void umount_shares(struct sess *t, bool rmforward)
         argvs[n] = argvs_mem[n];
         n++;
     }
-    if (n && dm_run_as_user(&t->u, t->sid, rmforward ? "unmount/rmforward" : "x2goumount-session",
+    if (n && dm_run_as_user(&d->kids, &t->u, t->sid, rmforward ? "unmount/rmforward" : "x2goumount-session",
                             (char *const *const *)argvs, n) < 0)
         dm_log(LOG_WARNING, "%s: cannot run as %s: %s", t->esc, t->u.name, x2go_err());
 }
@@ -78,7 +78,7 @@ void dm_files_cleanup(struct daemon *d, struct sess *t)
     t->cleaned = true;
     dm_x11_cleanup(t->sid, t->pid, t->display, t->user_ok && t->sid_ok ? t->u.uid : (uid_t)-1);
     if (!t->umounted)
-        umount_shares(t, false);
+        umount_shares(d, t, false);
     if (!t->user_ok || !t->sid_ok)
         return;
     if (d->njobs >= MAX_DIR_JOBS) {
@@ -102,7 +102,7 @@ void dm_run_dir_jobs(struct daemon *d, int64_t now)
             i++;
             continue;
         }
-        if (dm_children_count() >= DM_MAX_CHILDREN) {
+        if (dm_children_count(&d->kids) >= DM_MAX_CHILDREN) {
             j->due = now + 1000;
             i++;
             continue;
@@ -112,7 +112,7 @@ void dm_run_dir_jobs(struct daemon *d, int64_t now)
             char esc[1100];
             dm_log(LOG_DEBUG, "%s: removing the session directory and link",
                    x2go_log_escape(j->sid, esc, sizeof esc));
-            dm_remove_files_as_user(&j->u, j->sid);
+            dm_remove_files_as_user(&d->kids, &j->u, j->sid);
         }
         d->jobs[i] = d->jobs[--d->njobs];
     }
@@ -176,7 +176,7 @@ void dm_blocked_act(struct daemon *d, struct sess *t, enum dm_action act)
     if (dm_agent_signal(t, SIGKILL) < 0)
         dm_log(LOG_WARNING, "%s: cannot kill pid %ld: %s", t->esc, t->pid, strerror(errno));
     else if (act == DM_KILL_FIRST) {
-        umount_shares(t, true);
+        umount_shares(d, t, true);
         t->umounted = true;
     }
 }
@@ -202,7 +202,7 @@ static void act_run(struct daemon *d, struct sess *t, enum dm_action act, int64_
     bool susp = act == DM_SUSPEND;
     dm_log(LOG_DEBUG, "%s: %s has been requested via the session DB", t->esc,
            susp ? "suspend" : "termination");
-    pid_t pid = dm_run_user_cmd(t, susp ? BINDIR "/x2gosuspend-session"
+    pid_t pid = dm_run_user_cmd(d, t, susp ? BINDIR "/x2gosuspend-session"
                                      : BINDIR "/x2goterminate-session");
     if (pid > 0 && susp)
         dm_log(LOG_DEBUG, "%s: was found running and has now been suspended", t->esc);
@@ -235,7 +235,7 @@ static void act_status(struct daemon *d, struct sess *t, enum dm_action a)
         dm_agent_signal(t, SIGTERM);
     }
     if (dm_set_status(d, t, to) == 0 && a == DM_MARK_SUSPENDED)
-        umount_shares(t, true);
+        umount_shares(d, t, true);
 }
 
 /* Returns false when t was forgotten. */

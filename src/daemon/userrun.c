@@ -30,6 +30,8 @@
 
 /* ---- clock and log ---------------------------------------------------- */
 
+/* The logger's mode, set once at start-up: process-wide like syslog's own
+ * state, so every part of the daemon logs without carrying the daemon. */
 static bool log_debug;
 
 void dm_log_init(bool debug)
@@ -89,33 +91,23 @@ int dm_user_lookup(const char *name, struct dm_user *out)
 
 /* ---- children --------------------------------------------------------- */
 
-struct child {
-    pid_t pid;
-    int64_t deadline;
-    bool killed;
-    char what[32];
-    char sid[X2GO_SID_MAX + 1];
-};
-
-static struct child children[DM_MAX_CHILDREN];
-
-int dm_children_count(void)
+int dm_children_count(const struct dm_children *k)
 {
     int n = 0;
     for (int i = 0; i < DM_MAX_CHILDREN; i++)
-        n += children[i].pid > 0;
+        n += k->c[i].pid > 0;
     return n;
 }
 
-static struct child *child_slot(void)
+static struct dm_child *child_slot(struct dm_children *k)
 {
     for (int i = 0; i < DM_MAX_CHILDREN; i++)
-        if (children[i].pid <= 0)
-            return &children[i];
+        if (k->c[i].pid <= 0)
+            return &k->c[i];
     return NULL;
 }
 
-void dm_children_reap(void)
+void dm_children_reap(struct dm_children *k)
 {
     for (int guard = 0; guard < 4 * DM_MAX_CHILDREN; guard++) {
         int st;
@@ -123,7 +115,7 @@ void dm_children_reap(void)
         if (pid <= 0)
             return;
         for (int i = 0; i < DM_MAX_CHILDREN; i++) {
-            struct child *c = &children[i];
+            struct dm_child *c = &k->c[i];
             if (c->pid != pid)
                 continue;
             char esc[1100];
@@ -141,10 +133,10 @@ void dm_children_reap(void)
     }
 }
 
-void dm_children_timeouts(int64_t now)
+void dm_children_timeouts(struct dm_children *k, int64_t now)
 {
     for (int i = 0; i < DM_MAX_CHILDREN; i++) {
-        struct child *c = &children[i];
+        struct dm_child *c = &k->c[i];
         if (c->pid > 0 && !c->killed && now >= c->deadline) {
             char esc[1100];
             dm_log(LOG_WARNING, "%s: %s did not finish in time, killing it",
@@ -156,11 +148,11 @@ void dm_children_timeouts(int64_t now)
     }
 }
 
-int64_t dm_children_next_deadline(void)
+int64_t dm_children_next_deadline(const struct dm_children *k)
 {
     int64_t next = 0;
     for (int i = 0; i < DM_MAX_CHILDREN; i++) {
-        struct child *c = &children[i];
+        const struct dm_child *c = &k->c[i];
         if (c->pid > 0 && !c->killed && (!next || c->deadline < next))
             next = c->deadline;
     }
@@ -211,9 +203,10 @@ static void user_env(const struct dm_user *u, char env[4][600], char *envp[7],
     envp[6] = NULL;
 }
 
-static pid_t start_child(const char *sid, const char *what, int64_t timeout_ms)
+static pid_t start_child(struct dm_children *k, const char *sid, const char *what,
+                         int64_t timeout_ms)
 {
-    struct child *c = child_slot();
+    struct dm_child *c = child_slot(k);
     if (!c) {
         x2go_seterr("too many running children");
         return -1;
@@ -233,10 +226,10 @@ static pid_t start_child(const char *sid, const char *what, int64_t timeout_ms)
     return pid;
 }
 
-pid_t dm_fork_as_user(const struct dm_user *u, const char *sid, const char *what, int out_fd,
-                      int64_t timeout_ms)
+pid_t dm_fork_as_user(struct dm_children *k, const struct dm_user *u, const char *sid,
+                      const char *what, int out_fd, int64_t timeout_ms)
 {
-    pid_t pid = start_child(sid, what, timeout_ms ? timeout_ms : CHILD_TIMEOUT_MS);
+    pid_t pid = start_child(k, sid, what, timeout_ms ? timeout_ms : CHILD_TIMEOUT_MS);
     if (pid == 0)
         become_user(u, out_fd);
     return pid;
@@ -250,10 +243,10 @@ void dm_exec_as_user(const struct dm_user *u, char *const argv[], char *extra1, 
     _exit(127);
 }
 
-pid_t dm_run_as_user(const struct dm_user *u, const char *sid, const char *what,
-                     char *const *const argvs[], int n)
+pid_t dm_run_as_user(struct dm_children *k, const struct dm_user *u, const char *sid,
+                     const char *what, char *const *const argvs[], int n)
 {
-    pid_t pid = dm_fork_as_user(u, sid, what, -1, 0);
+    pid_t pid = dm_fork_as_user(k, u, sid, what, -1, 0);
     if (pid != 0)
         return pid;
     if (n == 1)
@@ -272,9 +265,9 @@ pid_t dm_run_as_user(const struct dm_user *u, const char *sid, const char *what,
 
 /* ---- removing session files ------------------------------------------- */
 
-pid_t dm_remove_files_as_user(const struct dm_user *u, const char *sid)
+pid_t dm_remove_files_as_user(struct dm_children *k, const struct dm_user *u, const char *sid)
 {
-    pid_t pid = dm_fork_as_user(u, sid, "removing the session files", -1, 0);
+    pid_t pid = dm_fork_as_user(k, u, sid, "removing the session files", -1, 0);
     if (pid != 0)
         return pid;
     /* The user's empty tmp dir stays: a start may be about to use it. */

@@ -79,7 +79,7 @@ int dm_idle_probe(struct daemon *d, struct sess *t)
     int p[2];
     if (!dm_x_can_reach(t) || pipe2(p, O_CLOEXEC | O_NONBLOCK) < 0)
         return -1;
-    pid_t pid = dm_fork_as_user(&t->u, t->sid, "idle time probe", p[1], 0);
+    pid_t pid = dm_fork_as_user(&d->kids, &t->u, t->sid, "idle time probe", p[1], 0);
     if (pid == 0)
         probe_child(t->display, t->cookie);
     close(p[1]);
@@ -157,14 +157,14 @@ static int cookie_file(int display, const char *cookie)
     return write(fd, rec, n) == (ssize_t)n ? fd : -1;
 }
 
-int dm_warn_show(struct sess *t, const char *text, long seconds)
+int dm_warn_show(struct daemon *d, struct sess *t, const char *text, long seconds)
 {
     if (!dm_x_can_reach(t) || access(XMESSAGE, X_OK) < 0)
         return -1;
     /* It stays past the suspend or the end: its window going away would
      * count as input in the agent. */
     long shown = seconds + WARN_AFTER_S;
-    pid_t pid = dm_fork_as_user(&t->u, t->sid, "xmessage warning", -1,
+    pid_t pid = dm_fork_as_user(&d->kids, &t->u, t->sid, "xmessage warning", -1,
                                 (int64_t)(shown + 10) * 1000);
     if (pid != 0)
         return pid < 0 ? -1 : 0;

@@ -30,7 +30,6 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #define PID_FILE "/run/x2go/pgstored.pid"
@@ -46,9 +45,7 @@ static struct x2go_pgw w[WORKERS_MAX];
 
 static long now_s(void)
 {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (long)t.tv_sec;
+    return x2go_now_ms() / 1000;
 }
 
 static void retire(struct x2go_pgw *k)

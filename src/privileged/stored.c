@@ -6,8 +6,9 @@
  * before it accepts anything. The caller is the peer's uid (SO_PEERCRED);
  * the caller can neither signal nor stop the process that holds the
  * database lock. One forked child per connection, with bounds: the
- * request must arrive complete within REQ_DEADLINE_MS, the transaction
- * runs only after that and commits before the reply is written, a child
+ * request must arrive complete within REQ_DEADLINE_MS (stored_io.c), the
+ * transaction runs only after that and commits before the reply is
+ * written, a child
  * lives at most CHILD_MAX_S, and each uid has at most PER_UID_MAX
  * connections at a time. No shell, no exec, no environment. */
 #include "stored.h"

@@ -16,25 +16,17 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
 #define SOCK_DIR "/run/x2go"
 #define REQ_DEADLINE_MS 2000
 #define REPLY_DEADLINE_MS 2000
 
-static long now_ms(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec * 1000L + t.tv_nsec / 1000000;
-}
-
 /* Wait until fd is ready for events, at most until deadline; 0 or -1. */
 static int wait_fd(int fd, short events, long deadline)
 {
     for (;;) {
-        long left = deadline - now_ms();
+        long left = deadline - x2go_now_ms();
         if (left <= 0)
             return -1;
         struct pollfd p = {.fd = fd, .events = events};
@@ -49,7 +41,7 @@ static int wait_fd(int fd, short events, long deadline)
 /* The whole request up to the client's end of writing; its length, or -1. */
 static ssize_t read_request(int fd, char *buf, size_t len)
 {
-    long deadline = now_ms() + REQ_DEADLINE_MS;
+    long deadline = x2go_now_ms() + REQ_DEADLINE_MS;
     size_t n = 0;
     for (;;) {
         if (wait_fd(fd, POLLIN, deadline) < 0)
@@ -69,7 +61,7 @@ static ssize_t read_request(int fd, char *buf, size_t len)
 
 static void write_reply(int fd, const char *p, size_t n)
 {
-    long deadline = now_ms() + REPLY_DEADLINE_MS;
+    long deadline = x2go_now_ms() + REPLY_DEADLINE_MS;
     while (n > 0 && wait_fd(fd, POLLOUT, deadline) == 0) {
         ssize_t w = send(fd, p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
         if (w < 0 && (errno == EINTR || errno == EAGAIN))

@@ -308,13 +308,14 @@ class Client:
         self.outfile = None
         self.count = 0
         self.log_offset = 0
+        self.display = None  # the client's X display; None: the suite's Xvfb
 
     def _env(self):
         e = {
             "HOME": self.home,
             "USER": "root",
             "LOGNAME": "root",
-            "DISPLAY": ":%d" % self.env.display,
+            "DISPLAY": ":%d" % (self.display or self.env.display),
             "PATH": "/usr/bin:/bin:/usr/sbin:/sbin",
             "LANG": "C.UTF-8",
             "LC_ALL": "C.UTF-8",

@@ -16,7 +16,8 @@ import shutil
 import subprocess
 import time
 
-from harness import T, TestFailure, check, display_free, pids_of_uid, run, stop_group, tail, wait_for
+from harness import (T, TestFailure, check, display_free, log, pids_of_uid, run, stop_group, tail,
+                     wait_for)
 from scenarios import _magick
 
 APPLET = "/usr/bin/x2godesktopsharing"
@@ -24,6 +25,8 @@ GROUP = "x2godesktopsharing"
 COLOUR = "#ff00ff"
 DENIED = "was denied by the other user"
 SHARE_READY = r"Press CTRL\+C to end desktop sharing"
+# the owner's desktop session: its root (painted) shows around this window
+APP_DESKTOP = "xmessage -timeout 600 shared"
 
 
 class Desktop:
@@ -293,8 +296,89 @@ def test_shadow_other_accepted(env, t):
         d.stop()
 
 
+def _client_xvfb(env):
+    """A second client display (the owner's own client screen), so that the
+    viewer's client display shows only what the viewer gets."""
+    disp = next(n for n in range(200, 240) if display_free(n))
+    x = subprocess.Popen(["/usr/bin/Xvfb", ":%d" % disp, "-screen", "0", "1024x768x24", "-nolisten", "tcp"],
+                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                         start_new_session=True)
+    env.procs.append(x)
+    wait_for(lambda: run(["/usr/bin/xdpyinfo", "-display", ":%d" % disp], 10).returncode == 0, T(20),
+             "the owner's client display :%d" % disp, interval=0.3)
+    return x, disp
+
+
+def _shadow_request(env, viewer, owner, disp):
+    """The viewer's client asking the server for the owner's display."""
+    cmd = "0XSHAD%sXSHAD:%d" % (owner, disp)
+    return env.ssh(viewer, "x2gostartagent 800x600 lan 16m-jpeg-9 unix-kde-depth_24 null auto 1 S %s"
+                   % shlex.quote(cmd), timeout=T(60))
+
+
+def test_shadow_suspended_session(env, t):
+    """The owner's X2Go desktop session with the applet sharing it: while the
+    session is suspended nobody can ask for it (the applet is stopped, the
+    request is denied); after the owner resumes, the applet is back and the
+    viewer gets the desktop with the owner's yes."""
+    owner, viewer = env.users
+    _sharing_group(env)
+    xvfb, cdisp = _client_xvfb(env)
+    ctl = env.client(owner, "shadow-susp-ctl")
+    sid = None
+    d = Desktop(env, owner)
+    try:
+        ca = env.client(owner, "shadow-susp-owner")
+        ca.display = cdisp
+        ca.new(APP_DESKTOP, ["-t", "desktop"])
+        sid = ca.wait_ready()
+        d.disp = env.wait_status(owner, sid, "R", timeout=T(30))["display"]
+        d.start_applet()
+        sock = "/tmp/x2godesktopsharing_@%s@:%d" % (owner, d.disp)
+        r = env.ssh(viewer, "x2golistdesktops", check_rc=True)
+        check("%s@:%d" % (owner, d.disp) in r.stdout, "the shared session is not offered: %r" % r.stdout)
+
+        out = ctl.call(["--suspend", sid], "suspend")
+        check("has been suspended" in out, "pyhoca --suspend: %s" % tail(out))
+        env.wait_status(owner, sid, "S", timeout=T(30))
+        ca.wait_exit(T(40))
+        wait_for(lambda: d.applet.poll() is not None, T(30), "the applet to stop with the suspend")
+        check(not os.path.exists(sock), "the applet's socket %s stays while suspended" % sock)
+        r = env.ssh(viewer, "x2golistdesktops", check_rc=True)
+        check("%s@:%d" % (owner, d.disp) not in r.stdout, "a suspended session is offered: %r" % r.stdout)
+        r = _shadow_request(env, viewer, owner, d.disp)
+        check(r.returncode == 8 and r.stdout == "" and "ACCESS DENIED" in r.stderr,
+              "request while suspended: exit %d, stdout %r, stderr %r" % (r.returncode, r.stdout, r.stderr))
+        check(not _shadow_agents(env.uids[owner]), "a shadow agent runs for a suspended session")
+
+        cr = env.client(owner, "shadow-susp-resume")
+        cr.display = cdisp
+        cr.resume(sid)
+        check(cr.wait_ready() == sid, "resume attached to another session")
+        wait_for(lambda: os.path.exists(sock), T(30), "the applet to share the resumed session again")
+        c = _share(env, viewer, owner, d.disp, 0, "shadow-susp-share")
+        d.answer(viewer, "Return")
+        c.wait_text(SHARE_READY, T(120), "the shared desktop to be ready")
+        n = _sees_desktop(env, d, "resumed")
+        t.note("shared session after resume: %d magenta pixels on the viewer's client" % n)
+        _end(env, c)
+        wait_for(lambda: not _shadow_agents(env.uids[owner]), T(60), "the owner's shadow agent to end")
+    finally:
+        if sid:
+            try:
+                ctl.call(["--terminate", sid], "terminate")
+            except TestFailure as e:
+                log("terminating %s: %s" % (sid, e))
+        for pid in _shadow_agents(env.uids[owner]):
+            os.kill(pid, 15)
+        for p in d.procs:
+            stop_group(p, grace=2)
+        stop_group(xvfb, grace=1)
+
+
 TESTS = [
     ("shadow_own_desktop", test_shadow_own_desktop),
     ("shadow_other_refused", test_shadow_other_refused),
     ("shadow_other_accepted", test_shadow_other_accepted),
+    ("shadow_suspended_session", test_shadow_suspended_session),
 ]

@@ -6,6 +6,7 @@ the system icon dirs under names no package uses."""
 
 import contextlib
 import os
+import pwd
 import random
 import struct
 import subprocess
@@ -135,6 +136,29 @@ def user_xvfb(user, display, args=()):
     once its socket is there."""
     return _user_server(user, display, ['Xvfb', ':%d' % display, '-nolisten', 'tcp',
                                         '-screen', '0', '320x200x24'] + list(args))
+
+
+def nxproxy(user, cookie, port, disp, xvfb):
+    """A real client of the agent listening on port: nxproxy drawing on the
+    Xvfb xvfb (the caller's); the caller kills it."""
+    home = pwd.getpwnam(user).pw_dir
+    opts = ('nx/nx,retry=5,connect=127.0.0.1,cookie=%s,port=%s,errors=%s/.x2go/S.err:%d'
+            % (cookie, port, home, disp))
+    return subprocess.Popen(
+        ['/usr/sbin/runuser', '-u', user, '--', '/usr/bin/env', 'DISPLAY=:%d' % xvfb,
+         'NX_CLIENT=/bin/true', 'NX_ROOT=%s/.x2go' % home, '/usr/bin/nxproxy', '-S', opts],
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def until_state(user, sid, want, timeout=60):
+    """Wait until the agent's state file of the session says want."""
+    path, end = '/tmp/.x2go-%s/C-%s/state' % (user, sid), time.time() + timeout
+    while time.time() < end:
+        with open(path) as f:
+            if f.read() == want:
+                return
+        time.sleep(0.2)
+    raise AssertionError('session %s not %s' % (sid, want))
 
 
 @contextlib.contextmanager

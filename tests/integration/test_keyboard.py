@@ -130,26 +130,6 @@ def test_setkeyboard_bad_input():
         check(time.monotonic() - t0 < 5, 'waited for a link')
 
 
-def _proxy(home, cookie, port, disp):
-    """A real client: nxproxy drawing on the test's Xvfb."""
-    opts = ('nx/nx,retry=5,connect=127.0.0.1,cookie=%s,port=%s,errors=%s/.x2go/S.err:%d'
-            % (cookie, port, home, disp))
-    return subprocess.Popen(
-        [RUNUSER_BIN, '-u', USER_A, '--', '/usr/bin/env', 'DISPLAY=:%d' % (DISPLAY + 2),
-         'NX_CLIENT=/bin/true', 'NX_ROOT=%s/.x2go' % home, '/usr/bin/nxproxy', '-S', opts],
-        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-
-def _until_state(sid, want):
-    path, end = '/tmp/.x2go-%s/C-%s/state' % (USER_A, sid), time.time() + 60
-    while time.time() < end:
-        with open(path) as f:
-            if f.read() == want:
-                return
-        time.sleep(0.2)
-    raise AssertionError('session %s not %s' % (sid, want))
-
-
 def _layout(home, disp):
     r = ok(run(['setxkbmap', '-query'], user=USER_A,
                env={'PATH': '/usr/bin:/bin', 'DISPLAY': ':%d' % disp,
@@ -158,12 +138,10 @@ def _layout(home, disp):
     return q.get('model'), q.get('layout')
 
 
-RUNUSER_BIN = '/usr/sbin/runuser'
-
-
 def test_session_multi_layout():
     """A client's pc105/de,us reaches a real agent (x2gostartagent,
-    nxagent, nxproxy as the client) whole, at start and after a resume."""
+    nxagent, nxproxy as the client) whole at start, and the other
+    multi-layout value a client sends on resume replaces it."""
     from test_outputs import cmd
     home = pwd.getpwnam(USER_A).pw_dir
     with fx.user_xvfb(USER_A, DISPLAY + 2):
@@ -172,18 +150,18 @@ def test_session_multi_layout():
                             'both']), 'x2gostartagent')
         lines = r.out.decode().split('\n')
         disp, cookie, sid, port = int(lines[0]), lines[1], lines[3], lines[4]
-        proxies = [_proxy(home, cookie, port, disp)]
+        proxies = [fx.nxproxy(USER_A, cookie, port, disp, DISPLAY + 2)]
         try:
-            _until_state(sid, 'RUNNING')
+            fx.until_state(USER_A, sid, 'RUNNING')
             eq(_layout(home, disp), ('pc105', 'de,us'), 'model and layouts at start')
             ok(cmd(USER_A, ['x2gosuspend-session', sid]), 'suspend')
-            _until_state(sid, 'SUSPENDED')
+            fx.until_state(USER_A, sid, 'SUSPENDED')
             r = ok(cmd(USER_A, ['x2goresume-session', sid, '800x600', 'lan', '16m-jpeg-9',
-                                'us', 'pc105/de,us', '1', 'both', 'no']), 'resume')
+                                'us', 'pc105/fr,ch', '1', 'both', 'no']), 'resume')
             port = r.out.decode().split('\n')[0].split('=')[1]
-            proxies.append(_proxy(home, cookie, port, disp))
-            _until_state(sid, 'RUNNING')
-            eq(_layout(home, disp), ('pc105', 'de,us'), 'model and layouts after resume')
+            proxies.append(fx.nxproxy(USER_A, cookie, port, disp, DISPLAY + 2))
+            fx.until_state(USER_A, sid, 'RUNNING')
+            eq(_layout(home, disp), ('pc105', 'fr,ch'), 'model and layouts after resume')
         finally:
             cmd(USER_A, ['x2goterminate-session', sid])
             for p in proxies:

@@ -86,13 +86,6 @@ static int start_probe(int d, const unsigned char *xauth, size_t xlen, const cha
     return fd;
 }
 
-static long now_ms(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec * 1000L + t.tv_nsec / 1000000L;
-}
-
 /* All displays at once, so that slow servers do not add up: ok[i] when
  * display i's server answered Success. Like the reference's 1 s per
  * display, a server gets PROBE_MS after the last answer of any other: a
@@ -111,9 +104,9 @@ static void probe_all(const int *disp, const bool *skip, int n, bool *ok,
             idx[np++] = i;
         }
     }
-    long end = now_ms() + PROBE_MS;
-    for (int open = np; open > 0 && now_ms() < end;) {
-        if (poll(p, (nfds_t)np, (int)(end - now_ms())) <= 0)
+    long end = x2go_now_ms() + PROBE_MS;
+    for (int open = np; open > 0 && x2go_now_ms() < end;) {
+        if (poll(p, (nfds_t)np, (int)(end - x2go_now_ms())) <= 0)
             break;
         for (int k = 0; k < np; k++) {
             unsigned char reply;
@@ -123,7 +116,7 @@ static void probe_all(const int *disp, const bool *skip, int n, bool *ok,
             close(p[k].fd);
             p[k].fd = -1; /* poll ignores it from now on */
             open--;
-            end = now_ms() + PROBE_MS;
+            end = x2go_now_ms() + PROBE_MS;
         }
     }
     for (int k = 0; k < np; k++)

@@ -9,6 +9,7 @@
 #include "hooks.h"
 #include "log.h"
 #include "proc.h"
+#include "runalias.h"
 #include "sessctl.h"
 #include "sessfiles.h"
 #include "util.h"
@@ -27,104 +28,6 @@
 #include <unistd.h>
 
 #define MAX_WORDS 256
-
-static const char *first_existing(const char *const *paths)
-{
-    for (; *paths; paths++)
-        if (x2go_is_exec(*paths))
-            return *paths;
-    return NULL;
-}
-
-/* GNOME: the first session file of a fallback flavour that is installed
- * picks the arguments (Debian: no Ubuntu release checks). */
-static const char *gnome(const char **args)
-{
-    static const struct { const char *file, *name, *args, *xdg; } g[] = {
-        {"gnome-flashback-metacity", "gnome-flashback-metacity",
-         "--session=gnome-flashback-metacity --disable-acceleration-check",
-         "GNOME-Flashback:GNOME"},
-        {"gnome-flashback", "gnome-flashback",
-         "--session=gnome-flashback --disable-acceleration-check", NULL},
-        {"gnome-fallback", "gnome-fallback", "--session=gnome-fallback", NULL},
-        {"2d-gnome", "2d-gnome", "--session=2d-gnome", NULL},
-    };
-    for (size_t i = 0; i < X2GO_ARRAY_LEN(g); i++) {
-        char f[256];
-        snprintf(f, sizeof f, "/usr/share/gnome-session/sessions/%s.session", g[i].file);
-        if (access(f, R_OK) == 0) {
-            setenv("DESKTOP_SESSION", g[i].name, 1);
-            if (g[i].xdg) {
-                setenv("XDG_SESSION_DESKTOP", g[i].name, 1);
-                setenv("XDG_CURRENT_DESKTOP", g[i].xdg, 1);
-            }
-            *args = g[i].args;
-            break;
-        }
-    }
-    return "/usr/bin/gnome-session";
-}
-
-/* The generic names of spec 5, compared with the whole command. Sets
- * *args to extra arguments and may set environment variables. Returns the
- * replacement command or NULL when the command is used as it is. */
-static const char *alias(const char *cmd, const char **args)
-{
-    static const char *const terminal[] = {
-        "/usr/bin/konsole", "/usr/bin/mate-terminal", "/usr/bin/gnome-terminal",
-        "/usr/bin/lxterminal", "/usr/bin/qterminal", "/usr/bin/rxvt", "/usr/bin/xterm", NULL};
-    static const char *const browser[] = {
-        "/usr/bin/firefox.real", "/usr/bin/iceweasel", "/usr/bin/firefox", "/usr/bin/abrowser",
-        "/usr/bin/konqueror", "/usr/bin/galeon", "/usr/bin/chromium-browser", NULL};
-    static const char *const mail[] = {"/usr/bin/thunderbird", "/usr/bin/icedove",
-                                       "/usr/bin/kmail", "/usr/bin/evolution", NULL};
-    static const char *const cinnamon[] = {"/usr/bin/cinnamon-session-cinnamon2d",
-                                           "/usr/bin/gnome-session-cinnamon2d",
-                                           "/usr/bin/gnome-session-cinnamon", NULL};
-    static const char *const trinity[] = {"/opt/trinity/bin/starttde",
-                                          "/opt/trinity/bin/starttrinity", NULL};
-    static const struct { const char *name, *path; } simple[] = {
-        {"MATE", "/usr/bin/mate-session"},    {"XFCE4", "/usr/bin/xfce4-session"},
-        {"XFCE", "/usr/bin/xfce4-session"},   {"LXDE", "/usr/bin/startlxde"},
-        {"LXQt", "/usr/bin/startlxqt"},       {"IceWM", "/usr/bin/icewm"},
-        {"OPENBOX", "/usr/bin/openbox-session"}, {"ICEWM", "/usr/bin/icewm-session"},
-    };
-    *args = NULL;
-    const char *p;
-    if (!strcmp(cmd, "GNOME") || !strcmp(cmd, "gnome-session"))
-        return gnome(args);
-    if (!strcmp(cmd, "UNITY") || !strcmp(cmd, "unity"))
-        return "/usr/bin/gnome-session";
-    if (!strcmp(cmd, "CINNAMON") || !strcmp(cmd, "cinnamon")) {
-        if ((p = first_existing(cinnamon)))
-            return p;
-        setenv("DESKTOP_SESSION", "cinnamon2d", 1);
-        *args = "--session=cinnamon2d";
-        return "/usr/bin/gnome-session";
-    }
-    if (!strcmp(cmd, "KDE"))
-        return x2go_is_exec("/usr/bin/startplasma-x11") ? "/usr/bin/startplasma-x11"
-                                                   : "/usr/bin/startkde";
-    if (!strcmp(cmd, "startkde") && x2go_is_exec("/usr/bin/startplasma-x11"))
-        return "/usr/bin/startplasma-x11";
-    if (!strcmp(cmd, "TRINITY")) {
-        if (x2go_is_exec("/usr/bin/start-q4os-x2go"))
-            return "/usr/bin/start-q4os-x2go";
-        return (p = first_existing(trinity)) ? p : "/usr/bin/starttrinity";
-    }
-    if (!strcmp(cmd, "WWWBROWSER"))
-        return (p = first_existing(browser)) ? p : "/usr/bin/firefox";
-    if (!strcmp(cmd, "MAILCLIENT"))
-        return (p = first_existing(mail)) ? p : "/usr/bin/thunderbird";
-    if (!strcmp(cmd, "OFFICE"))
-        return x2go_is_exec("/usr/bin/loffice") ? "/usr/bin/loffice" : "/usr/bin/ooffice";
-    if (!strcmp(cmd, "TERMINAL"))
-        return (p = first_existing(terminal)) ? p : "/usr/bin/xterm";
-    for (size_t i = 0; i < X2GO_ARRAY_LEN(simple); i++)
-        if (!strcmp(cmd, simple[i].name))
-            return simple[i].path;
-    return NULL;
-}
 
 /* Split on spaces into argv (no quoting, no expansion: as the reference's
  * unquoted $cmd, minus the glob). */
@@ -270,17 +173,43 @@ static void session_env(const struct x2go_ctx *c, const struct x2go_session *s,
         setenv("ARTS_SERVER", num, 1);
 }
 
+/* What a generic name stands for (runalias.h), with the environment it
+ * needs exported. */
+static const char *resolve(const char *cmd, const char **args)
+{
+    static char facts_buf[256];
+    struct x2go_alias_facts f;
+    struct x2go_alias a;
+    x2go_alias_probe(&f, facts_buf, sizeof facts_buf);
+    x2go_alias_resolve(cmd, &f, &a);
+    for (int i = 0; i < a.nenv; i++) {
+        const char *old = getenv(a.env[i].name), *value = a.env[i].value;
+        char *joined = NULL;
+        if (a.env[i].append && old && *old) {
+            size_t n = strlen(old) + strlen(value) + 2;
+            if ((joined = malloc(n)))
+                snprintf(joined, n, "%s:%s", old, value);
+        }
+        setenv(a.env[i].name, joined ? joined : value, 1);
+        free(joined);
+    }
+    *args = a.args;
+    return a.cmd;
+}
+
 /* The program's argv: the command or what its generic name stands for,
  * split on spaces; rdesktop gets its sound through padsp and ~/media as a
- * disk (spec 5). exe gets the program to run; false when there is none. */
-static bool program_argv(const char *cmd, const char *home, char **av, char *exe, size_t len)
+ * disk (spec 5). exe gets the program to run; false when there is none.
+ * *shown: the command as the NOEXEC message names it. */
+static bool program_argv(const char *cmd, const char *home, char **av, char *exe, size_t len,
+                         const char **shown)
 {
     static char words[X2GO_TEXT_MAX + 512];
     static char media[PATH_MAX + 32], padsp[PATH_MAX], rdesktop[PATH_MAX];
     const char *extra;
-    const char *mapped = alias(cmd, &extra);
-    snprintf(words, sizeof words, "%s%s%s", mapped ? mapped : cmd, extra ? " " : "",
-             extra ? extra : "");
+    const char *mapped = resolve(cmd, &extra);
+    *shown = mapped;
+    snprintf(words, sizeof words, "%s%s%s", mapped, extra ? " " : "", extra ? extra : "");
     int n = split(words, av, MAX_WORDS - 4, 0);
     if (n <= 0 || !x2go_which(av[0], exe, len))
         return false;
@@ -369,7 +298,8 @@ static bool run_session_program(const struct x2go_ctx *c, const struct x2go_sess
         return true;
     }
     char *av[MAX_WORDS], exe[PATH_MAX];
-    if (program_argv(r->cmd, c->home, av, exe, sizeof exe)) {
+    const char *shown = r->cmd;
+    if (program_argv(r->cmd, c->home, av, exe, sizeof exe, &shown)) {
         x2go_run_optional("/usr/bin/x2gosetkeyboard", s->sid, 0, NULL);
         x2go_log(LOG_INFO, "session %s: running %s", s->sid, exe);
         if (run_xsession(s, r->stype, dir, av, exe) || x2go_run_draining(exe, av) == 0) {
@@ -380,7 +310,7 @@ static bool run_session_program(const struct x2go_ctx *c, const struct x2go_sess
     if (!ran) {
         char line[X2GO_TEXT_MAX + 64];
         x2go_log(LOG_ERR, "ERROR: command %s failed to execute", r->cmd);
-        snprintf(line, sizeof line, "X2GORUNCOMMAND ERR NOEXEC:%s\n", r->cmd);
+        snprintf(line, sizeof line, "X2GORUNCOMMAND ERR NOEXEC:%s\n", shown);
         append_file(dir, "cmdoutput", line, true);
         x2go_run_hooks(s->sid, "fail-runcommand", NULL);
     }

@@ -14,13 +14,6 @@
 #include <time.h>
 #include <unistd.h>
 
-static long now_ms(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec * 1000L + t.tv_nsec / 1000000L;
-}
-
 /* The owner's applet listens on /tmp/x2godesktopsharing_@<user>@:<disp>.
  * Anyone could make a file of that name while the owner has no applet
  * running: only a socket of the owner counts (the sticky /tmp keeps it
@@ -38,9 +31,9 @@ static int applet_present(const struct x2go_shadow_req *r)
 static int collect(int fd, char *out, size_t len, int timeout_ms)
 {
     size_t got = 0;
-    long end = now_ms() + timeout_ms;
+    long end = x2go_now_ms() + timeout_ms;
     for (;;) {
-        long left = end - now_ms();
+        long left = end - x2go_now_ms();
         if (left <= 0)
             return -1;
         struct pollfd p = {fd, POLLIN, 0};
@@ -83,21 +76,13 @@ int x2go_share_ask(char *const args[9], const char *client, const char *user,
         argv[3 + i] = args[i];
     argv[12] = (char *)user;
     argv[13] = NULL;
-    int po[2];
-    if (pipe2(po, O_CLOEXEC) < 0) {
-        x2go_seterr("cannot make a pipe: %s", strerror(errno));
+    int rd;
+    pid_t pid = x2go_spawn_reader(X2GO_SHARING_BIN, argv, -1, &rd);
+    if (pid < 0)
         return -1;
-    }
-    struct x2go_spawn_opts o = {.in_fd = -1, .out_fd = po[1], .err_fd = -1};
-    pid_t pid = x2go_spawn(X2GO_SHARING_BIN, argv, &o);
-    close(po[1]);
-    if (pid < 0) {
-        close(po[0]);
-        return -1;
-    }
     char out[2048];
-    int rc = collect(po[0], out, sizeof out, timeout_ms);
-    close(po[0]);
+    int rc = collect(rd, out, sizeof out, timeout_ms);
+    close(rd);
     int st;
     if (rc < 0 || x2go_wait_timeout(pid, 2000, &st) < 0) {
         kill(pid, SIGKILL);

@@ -411,10 +411,6 @@ static void agent_argv(struct start *s, const struct x2go_agent_conf *ac, const 
         argv[n++] = "-shadowmode";
         argv[n++] = a->mode;
     }
-    if (s->setkbd && x2go_kbtype_agent_arg(s->kbtype)) {
-        argv[n++] = "-kbtype";
-        argv[n++] = (char *)s->kbtype;
-    }
     if (*geometry && strcmp(geometry, "fullscreen")) {
         argv[n++] = "-geometry";
         argv[n++] = (char *)geometry;

@@ -74,7 +74,7 @@ bool x2go_valid_kbtype(const char *s)
     if (!strcmp(s, "auto"))
         return true;
     const char *slash = strchr(s, '/');
-    if (!slash || !kb_part(s, (size_t)(slash - s)))
+    if (strlen(s) > X2GO_KBTYPE_MAX || !slash || !kb_part(s, (size_t)(slash - s)))
         return false;
     /* one layout, or several: de,us (each may carry a variant: de(neo)) */
     for (const char *p = slash + 1;;) {
@@ -87,21 +87,23 @@ bool x2go_valid_kbtype(const char *s)
     }
 }
 
-/* The options file is split on commas: only the first layout of a list
- * fits into its kbtype key (the agent takes model/layout from it). */
-static const char *kbtype_key(const char *kbtype, char *buf, size_t len)
+/* The options file is split on commas: a list of layouts (pc105/de,us)
+ * keeps its commas as %2C, which the agent decodes in every value (nx-libs
+ * >= 3.5.99.17), so a resume can bring other layouts too. buf holds
+ * X2GO_KBTYPE_MAX * 3 + 1 (x2go_valid_kbtype bounds the value). */
+static const char *kbtype_key(const char *kbtype, char *buf)
 {
-    size_t n = strcspn(kbtype, ",");
-    if (!kbtype[n] || n >= len)
-        return kbtype;
-    memcpy(buf, kbtype, n);
-    buf[n] = '\0';
+    size_t o = 0;
+    for (const char *p = kbtype; *p && o < X2GO_KBTYPE_MAX * 3; p++) {
+        if (*p == ',') {
+            memcpy(buf + o, "%2C", 3);
+            o += 3;
+        } else {
+            buf[o++] = *p;
+        }
+    }
+    buf[o] = '\0';
     return buf;
-}
-
-const char *x2go_kbtype_agent_arg(const char *kbtype)
-{
-    return kbtype && strchr(kbtype, '/') && strchr(kbtype, ',') ? kbtype : NULL;
 }
 
 bool x2go_valid_clipboard(const char *s)
@@ -150,7 +152,7 @@ bool x2go_truthy(const char *s, bool def)
 
 int x2go_options_format(const struct x2go_options *o, char *buf, size_t len)
 {
-    char geo[32] = "", kb[160];
+    char geo[32] = "", kb[X2GO_KBTYPE_MAX * 3 + 1];
     if (o->geometry && *o->geometry && strcmp(o->geometry, "fullscreen"))
         snprintf(geo, sizeof geo, "geometry=%s,", o->geometry);
     return x2go_fmt(buf, len,
@@ -159,7 +161,7 @@ int x2go_options_format(const struct x2go_options *o, char *buf, size_t len)
                     "xinerama=%d,resize=1,fullscreen=%d,accept=localhost,listen=%d,"
                     "clipboard=%s,client=linux,menu=0,%sstate=%s/state:%d\n",
                     o->link, o->pack, o->dir, o->type, o->sid, o->cookie, o->dir,
-                    kbtype_key(o->kbtype, kb, sizeof kb), geo, o->xinerama, o->fullscreen, o->gr_port, o->clipboard,
+                    kbtype_key(o->kbtype, kb), geo, o->xinerama, o->fullscreen, o->gr_port, o->clipboard,
                     o->nxoptions ? o->nxoptions : "", o->dir, o->display) < 0
                ? -1
                : 0;
@@ -204,7 +206,7 @@ int x2go_options_rewrite(const char *in, const struct x2go_options_update *u, ch
     }
     bool want_geo = u->geometry && *u->geometry && strcmp(u->geometry, "fullscreen");
     bool geo_done = false;
-    char num[16], kb[160];
+    char num[16], kb[X2GO_KBTYPE_MAX * 3 + 1];
     struct out o = {buf, len, 0, false};
     put(&o, "nx/nx", 5);
     const char *p = in + 6;
@@ -227,8 +229,7 @@ int x2go_options_rewrite(const char *in, const struct x2go_options_update *u, ch
         else if (!strcmp(key, "pack"))
             nv = u->pack;
         else if (!strcmp(key, "kbtype")) {
-            nv = kbtype_key(u->kbtype, kb, sizeof kb);
-            drop = x2go_kbtype_agent_arg(u->kbtype) != NULL;
+            nv = kbtype_key(u->kbtype, kb);
         }
         else if (!strcmp(key, "geometry")) {
             nv = u->geometry;

@@ -15,7 +15,8 @@
 bool x2go_valid_geometry(const char *s);  /* WxH[+X+Y] (1..5 digits), fullscreen, "" */
 bool x2go_valid_link(const char *s);      /* modem isdn adsl wan lan */
 bool x2go_valid_pack(const char *s);      /* [a-z0-9-], 1..40 */
-bool x2go_valid_kbtype(const char *s);    /* auto, model/layout */
+bool x2go_valid_kbtype(const char *s);    /* auto, model/layout[,layout...] */
+#define X2GO_KBTYPE_MAX 128 /* a kbtype's length at most */
 /* The display arguments x2gostartagent and x2goresume-session share.
  * Sets the error to the first bad one and returns -1. */
 int x2go_check_display_args(const char *geometry, const char *link, const char *pack,
@@ -61,14 +62,6 @@ struct x2go_options {
     const char *nxoptions; /* "" or "k=v,...," */
     int display;
 };
-
-/* nxagent splits its options file on commas, so a list of layouts
- * (pc105/de,us) cannot go there whole: the file gets the first layout,
- * and the whole value goes on the agent's command line as -kbtype <this>
- * (which it reads whole). NULL when kbtype is one layout, auto or
- * null/null. On resume the rewrite leaves such a value out of the file,
- * so the agent keeps the layouts it has. */
-const char *x2go_kbtype_agent_arg(const char *kbtype);
 
 /* The single line of spec 4.3, with the trailing newline. */
 int x2go_options_format(const struct x2go_options *o, char *buf, size_t len);

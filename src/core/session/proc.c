@@ -308,24 +308,35 @@ int x2go_pidfd_wait(pid_t pid)
     return 0;
 }
 
-int x2go_run_draining(const char *path, char *const argv[])
+pid_t x2go_spawn_reader(const char *path, char *const argv[], int err_fd, int *rd)
 {
     int p[2];
-    if (pipe2(p, O_CLOEXEC) < 0)
-        return -1;
-    struct x2go_spawn_opts o = {.envp = NULL, .in_fd = -1, .out_fd = p[1], .err_fd = 2};
-    pid_t pid = x2go_spawn(path, argv, &o);
-    close(p[1]);
-    if (pid < 0) {
-        close(p[0]);
+    if (pipe2(p, O_CLOEXEC) < 0) {
+        x2go_seterr("cannot make a pipe: %s", strerror(errno));
         return -1;
     }
+    struct x2go_spawn_opts o = {.envp = NULL, .in_fd = -1, .out_fd = p[1], .err_fd = err_fd};
+    pid_t pid = x2go_spawn(path, argv, &o);
+    close(p[1]);
+    if (pid < 0)
+        close(p[0]);
+    else
+        *rd = p[0];
+    return pid;
+}
+
+int x2go_run_draining(const char *path, char *const argv[])
+{
+    int rd;
+    pid_t pid = x2go_spawn_reader(path, argv, 2, &rd);
+    if (pid < 0)
+        return -1;
     char buf[4096];
     ssize_t n;
-    while ((n = read(p[0], buf, sizeof buf)) != 0)
+    while ((n = read(rd, buf, sizeof buf)) != 0)
         if (n < 0 && errno != EINTR)
             break;
-    close(p[0]);
+    close(rd);
     int st;
     while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
         ;

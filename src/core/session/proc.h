@@ -14,6 +14,9 @@ struct x2go_spawn_opts {
 
 /* Start path with argv; returns the pid or -1 (error set). */
 pid_t x2go_spawn(const char *path, char *const argv[], const struct x2go_spawn_opts *o);
+/* The same with stdin on /dev/null and stdout into a new pipe, whose read
+ * end is *rd (caller closes); stderr to err_fd (-1: /dev/null). */
+pid_t x2go_spawn_reader(const char *path, char *const argv[], int err_fd, int *rd);
 
 /* Run to completion, capturing stdout and stderr (each NUL terminated,
  * truncated to its buffer). Returns the exit status (0..255), or -1 when

@@ -55,6 +55,13 @@ static void test_grammars(void **state)
     assert_false(x2go_valid_kbtype("pc105/,us"));
     assert_false(x2go_valid_kbtype("pc105/de,,us"));
     assert_false(x2go_valid_kbtype("pc105/de,us=1"));
+    assert_false(x2go_valid_kbtype("pc105/de%2Cus"));
+    char many[X2GO_KBTYPE_MAX + 8] = "pc105/us";
+    while (strlen(many) + 3 <= X2GO_KBTYPE_MAX)
+        strcat(many, ",us");
+    assert_true(x2go_valid_kbtype(many));
+    strcat(many, ",us");
+    assert_false(x2go_valid_kbtype(many));
     assert_false(x2go_valid_kbtype("pc105/"));
     assert_false(x2go_valid_kbtype("pc105/us:1"));
 
@@ -114,10 +121,10 @@ static void test_format(void **state)
     assert_non_null(strstr(buf, ",menu=0,sleep=0,state="));
     char small[64];
     assert_int_equal(x2go_options_format(&o, small, sizeof small), -1);
-    /* Several layouts: the comma-separated line takes the first one. */
+    /* Several layouts: whole, the commas as %2C (the agent decodes them). */
     o.kbtype = "pc105/de(nodeadkeys),us";
     assert_int_equal(x2go_options_format(&o, buf, sizeof buf), 0);
-    assert_non_null(strstr(buf, ",kbtype=pc105/de(nodeadkeys),xinerama=0,"));
+    assert_non_null(strstr(buf, ",kbtype=pc105/de(nodeadkeys)%2Cus,xinerama=0,"));
 }
 
 static void test_rewrite(void **state)
@@ -151,20 +158,14 @@ static void test_rewrite(void **state)
     assert_int_equal((int)(strstr(out, "geometry=") - out), (int)(strstr(out, "kbtype=") - out) +
                      (int)strlen("kbtype=null/null,"));
 
-    /* Several layouts: the agent keeps those of its command line. */
-    u.kbtype = "pc105/de,us";
+    /* Other layouts on resume replace the old ones, commas as %2C. */
+    u.kbtype = "pc105/fr,ch,us";
     assert_int_equal(x2go_options_rewrite(expected, &u, out2, sizeof out2), 0);
-    assert_null(strstr(out2, "kbtype="));
-    assert_null(strstr(out2, ",us,"));
-    assert_non_null(strstr(out2, ",errors="));
-    assert_non_null(strstr(out2, "session.log_errors,geometry=1280x800,xinerama="));
-
-    assert_null(x2go_kbtype_agent_arg("pc105/de"));
-    assert_null(x2go_kbtype_agent_arg("auto"));
-    assert_null(x2go_kbtype_agent_arg("null/null"));
-    assert_null(x2go_kbtype_agent_arg(NULL));
-    assert_string_equal(x2go_kbtype_agent_arg("pc105/de,us"), "pc105/de,us");
-    assert_string_equal(x2go_kbtype_agent_arg("pc105/de(neo),us"), "pc105/de(neo),us");
+    assert_non_null(strstr(out2, ",errors=/tmp/.x2go-alice/C-S/session.log_errors,"
+                                 "kbtype=pc105/fr%2Cch%2Cus,geometry=1280x800,xinerama="));
+    u.kbtype = "pc105/de";
+    assert_int_equal(x2go_options_rewrite(out2, &u, out, sizeof out), 0);
+    assert_non_null(strstr(out, ",kbtype=pc105/de,geometry=1280x800,"));
 
     assert_int_equal(x2go_options_rewrite("garbage", &u, out, sizeof out), -1);
     assert_int_equal(x2go_options_rewrite("nx/nx,link=lan", &u, out, sizeof out), -1);

@@ -8,9 +8,8 @@
  * database lock. One forked child per connection, with bounds: the
  * request must arrive complete within REQ_DEADLINE_MS (stored_io.c), the
  * transaction runs only after that and commits before the reply is
- * written, a child
- * lives at most CHILD_MAX_S, and each uid has at most PER_UID_MAX
- * connections at a time. No shell, no exec, no environment. */
+ * written, a child lives at most CHILD_MAX_S, and each uid has at most
+ * PER_UID_MAX connections at a time. No shell, no exec, no environment. */
 #include "stored.h"
 #include "log.h"
 #include "storeproto.h"

@@ -107,6 +107,14 @@ int dm_children_count(void)
     return n;
 }
 
+bool dm_child_running(pid_t pid)
+{
+    for (int i = 0; pid > 0 && i < DM_MAX_CHILDREN; i++)
+        if (children[i].pid == pid)
+            return true;
+    return false;
+}
+
 static struct child *child_slot(void)
 {
     for (int i = 0; i < DM_MAX_CHILDREN; i++)

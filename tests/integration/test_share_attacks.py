@@ -14,8 +14,8 @@ import shutil
 import subprocess
 import time
 
-from itlib import USER_A, USER_B, Sessions, check, eq, ok, run, sql, status_of
-from test_share import _free_port, _mountdirs
+from itlib import USER_A, USER_B, Sessions, check, eq, ok, one_error_line, run, sql, status_of
+from test_share import _free_port, _key, _mountdirs
 
 ROOT_VICTIM = '/tmp/x2goit-root-victim'
 B_VICTIM = '/tmp/x2goit-b-victim'  # on /tmp's file system: hard links reach it
@@ -65,6 +65,10 @@ def _victims_unchanged(before, what):
     after = _snapshot()
     check(after == before, 'the victims after %s: lost or changed %r, new or changed %r'
           % (what, sorted(set(before) - set(after))[:4], sorted(set(after) - set(before))[:4]))
+
+
+def _tree(top):
+    return [os.path.join(r, n) for r, ds, fs in os.walk(top) for n in ds + fs]
 
 
 def _clean_victims():
@@ -224,9 +228,20 @@ def test_mountdirs_and_umount_planted_links():
         sid = s.add(USER_A, state='RUNNING')['sid']
         before = _victims(sid)
         try:
-            _plant_shares(s, sid)
             top = '/tmp/.x2go-%s' % USER_A
-            _mountdirs(USER_A, sid, '/srv/x__REVERSESSH_PORT__%d' % _free_port())
+            spec = '/srv/x__REVERSESSH_PORT__%d' % _free_port()
+            # root mounting into A's session is refused before it creates
+            # or links anything in A's directories with root's rights
+            _session_dir(s, sid)
+            key = _key(USER_A)
+            one_error_line(run(['x2gomountdirs', 'dir', sid, 'alice', key, spec], timeout=90),
+                           'x2gomountdirs by root in a session of A')
+            eq([p for p in _tree(top) + _tree(os.path.dirname(key))
+                if os.lstat(p).st_uid != _ids(USER_A)[0]], [], "root's files in A's directories")
+            eq(_rows(sid), [], 'rows after x2gomountdirs as root')
+            os.unlink(key)
+            _plant_shares(s, sid)
+            _mountdirs(USER_A, sid, spec)
             _victims_unchanged(before, 'x2gomountdirs')
             run(['x2goumount-session', sid], user=USER_A)
             _victims_unchanged(before, 'x2goumount-session as the user')

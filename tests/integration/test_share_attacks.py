@@ -72,9 +72,14 @@ def _tree(top):
 
 
 def _clean_victims():
+    """The victims, and the ~/.x2go/C-<sid> links _session_dir made."""
     shutil.rmtree(ROOT_VICTIM, ignore_errors=True)
     if os.path.lexists(B_VICTIM):
         os.unlink(B_VICTIM)
+    x2go = pwd.getpwnam(USER_A).pw_dir + '/.x2go'
+    for name in os.listdir(x2go) if os.path.isdir(x2go) else []:
+        if name.startswith('C-') and os.path.islink(os.path.join(x2go, name)):
+            os.unlink(os.path.join(x2go, name))
 
 
 def _udir(path, user=USER_A):
@@ -255,20 +260,22 @@ def test_mountdirs_and_umount_planted_links():
 
 # ---- root cleaning up: x2goterminate-session and the daemon ----------
 
-def test_root_terminate_planted_links():
-    """root runs x2goterminate-session <sid> of A's session: the shares'
-    clean-up runs as root; nothing outside A's own files is touched, A's
-    rows are gone, A's real leftover mount point is removed."""
+def test_root_suspend_terminate_planted_links():
+    """root runs x2gosuspend-session, then x2goterminate-session <sid> of
+    A's session (both unmount A's shares): nothing outside A's own files
+    is touched, A's rows are gone, A's real leftover mount point is
+    removed."""
     with Sessions() as s:
         sid = s.add(USER_A, agent='answering', state='RUNNING')['sid']
         before = _victims(sid)
         try:
-            left = _plant_shares(s, sid)
-            r = run(['x2goterminate-session', sid])
-            check(r.rc == 0, 'x2goterminate-session as root: %r' % r)
-            _victims_unchanged(before, 'x2goterminate-session as root')
-            eq(_rows(sid), [], 'mount rows after the terminate')
-            check(not os.path.lexists(left), 'the empty mount point %s was left' % left)
+            for cmd in ('x2gosuspend-session', 'x2goterminate-session'):
+                left = _plant_shares(s, sid)
+                r = run([cmd, sid])
+                check(r.rc == 0, '%s as root: %r' % (cmd, r))
+                _victims_unchanged(before, '%s as root' % cmd)
+                eq(_rows(sid), [], 'mount rows after %s' % cmd)
+                check(not os.path.lexists(left), 'the empty mount point %s was left' % left)
         finally:
             _clean_victims()
 

@@ -16,7 +16,8 @@ libpq-dev sshfs fuse3 debhelper dpkg-dev fakeroot git scdoc lintian man-db
 python3-prometheus-client cups cups-client cups-x2go ghostscript sudo xdg-utils
 desktop-file-utils shared-mime-info x2gobroker-daemon x2gobroker-agent
 libqt5widgets5 libqt5network5 libqt5gui5 xdotool x11-xserver-utils
-x11-common dbus-daemon dbus-bin xfce4-session xfwm4 xfdesktop4 xfce4-panel"
+x11-common dbus-daemon dbus-bin xfce4-session xfwm4 xfdesktop4 xfce4-panel
+pulseaudio pulseaudio-utils"
 
 missing=()
 for p in $PKGS; do

@@ -37,11 +37,13 @@ import scenarios_share  # noqa: E402,I100
 import scenarios_limits  # noqa: E402,I100
 import scenarios_shadow  # noqa: E402,I100
 import scenarios_desktop  # noqa: E402,I100
+import scenarios_sound  # noqa: E402,I100
 scenarios.TESTS += (scenarios_apps.TESTS + scenarios_share.TESTS + scenarios_print.TESTS
-                    + scenarios_limits.TESTS + scenarios_shadow.TESTS + scenarios_desktop.TESTS)
+                    + scenarios_limits.TESTS + scenarios_shadow.TESTS + scenarios_desktop.TESTS + scenarios_sound.TESTS)
 SUBTESTS.update(scenarios_share.SUBTESTS)
 SUBTESTS.update(scenarios_print.SUBTESTS)
 SUBTESTS.update(scenarios_desktop.SUBTESTS)
+SUBTESTS.update(scenarios_sound.SUBTESTS)
 
 
 class Recorder:

@@ -228,15 +228,26 @@ def test_no_setid_program_and_store_server_unprivileged():
     check(not os.path.exists(LIB + '/x2go-sqlite-helper'), 'the old helper is still there')
     pw = pwd.getpwnam('x2gouser')
     gid = grp.getgrnam('x2gouser').gr_gid
-    pids = [p for p in os.listdir('/proc') if p.isdigit() and
-            open('/proc/%s/comm' % p).read().strip() == 'x2go-stored']
+    def comm(p):
+        try:
+            return open('/proc/%s/comm' % p).read().strip()
+        except OSError:  # gone meanwhile
+            return None
+    pids = [p for p in os.listdir('/proc') if p.isdigit() and comm(p) == 'x2go-stored']
     check(pids, 'no x2go-stored running')
+    seen = 0
     for p in pids:
-        st = dict(l.split(':', 1) for l in open('/proc/%s/status' % p).read().splitlines())
+        try:  # a request's child may be gone meanwhile; the server stays
+            text = open('/proc/%s/status' % p).read()
+        except OSError:
+            continue
+        seen += 1
+        st = dict(l.split(':', 1) for l in text.splitlines())
         eq(st['Uid'].split(), [str(pw.pw_uid)] * 4, 'x2go-stored %s uids' % p)
         eq(st['Gid'].split(), [str(gid)] * 4, 'x2go-stored %s gids' % p)
         eq(st['Groups'].split(), [], 'x2go-stored %s groups' % p)
         eq(st['CapEff'].strip(), '0000000000000000', 'x2go-stored %s capabilities' % p)
+    check(seen > 0, 'no x2go-stored left to check')
     sock = os.lstat('/run/x2go/store.sock')
     eq((sock.st_uid, stat.S_IMODE(sock.st_mode)), (0, 0o666), 'socket owner and mode')
     d = os.lstat('/run/x2go')

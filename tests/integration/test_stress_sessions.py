@@ -21,7 +21,7 @@ At the end: every operation of the 20 users succeeded (a start may be
 retried only while its tmp dir was squatted), each user's long-lived
 session is still R with its agent alive, the victims' session dirs are
 whole, no row of a finished cycle is left, the database passes
-integrity_check. X2GO_STRESS_SECONDS sets the duration (default 120)."""
+integrity_check. X2GO_STRESS_SECONDS sets the duration (default 240: several minutes)."""
 import os
 import subprocess
 
@@ -147,7 +147,7 @@ def as_attacker(argv):
 d = None
 try:
     d = daemon()
-    seconds = float(os.environ.get("X2GO_STRESS_SECONDS", "120"))
+    seconds = float(os.environ.get("X2GO_STRESS_SECONDS", "240"))
     # rows backed by the attacker's own process, up to the cap
     spare = rows_through_store(A, 12)   # kept for the swaps below
     rows = rows_through_store(A, 400)
@@ -241,7 +241,7 @@ def _ensure_users():
 
 def test_twenty_users_with_real_sessions_under_attack():
     _ensure_users()
-    seconds = float(os.environ.get('X2GO_STRESS_SECONDS', '120'))
+    seconds = float(os.environ.get("X2GO_STRESS_SECONDS", "240"))
     o = private('USERS = %r\nWORKER = %r\nATTACK = %r\n' % (USERS, WORKER, ATTACK) + STRESS,
                 timeout=int(seconds) + 900)
     assert o.get('fake_rows', 0) > 0, 'the attacker made no rows: %r' % o

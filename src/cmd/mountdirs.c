@@ -252,7 +252,7 @@ static int run_mountdirs(int argc, char **argv, FILE *out)
          * the user's directories with root's rights: the client always
          * runs this as the session's user. */
         x2go_ctx_close(&j.c);
-        rc = x2go_cmd_fail(1, "x2gomountdirs: session %s belongs to %s: run it as that user",
+        rc = x2go_cmd_fail(1, "session %s belongs to %s: run it as that user",
                            j.s.sid, j.c.user);
     } else if (rc == 0) {
         rc = mount_session(&j, out);

@@ -25,6 +25,7 @@ PY = "/usr/bin/python3"
 STORED = "/usr/lib/x2go/x2go-stored"
 WORK = os.environ.get("BENCH_DIR", "/var/tmp/x2go-bench")
 DB = "/var/lib/x2go/x2go_sessions"          # path as seen inside each side
+UNSHARE = ["unshare", "--mount", "--propagation", "private", "--"]
 USERS = ["x2gobench%d" % i for i in range(1, 11)]
 START_ARGS = ["800x600", "adsl", "16m-jpeg-9", "unix-kde-depth_24", "null",
               "auto", "1", "R", "xterm", "both"]
@@ -43,20 +44,23 @@ class Side:
     with a bench-private /var/lib/x2go (the bench never touches the DB the
     host's or the refenv's other users see)."""
 
-    def __init__(self, name, dbdir):
+    def __init__(self, name, dbdir, ns=None):
+        """ns: the command that makes the namespace (default: refenv.sh
+        run for "ref", a plain private mount namespace otherwise)"""
         self.name = name
         self.dbdir = dbdir
         # Ours: a store server of its own (on the private database) when
-        # the installed build has one; its socket dir is private too.
-        stored = ('if [ -x %s ]; then mount -t tmpfs -o mode=0755 bench-store /run/x2go'
-                  ' && %s || exit 1; fi; ' % (STORED, STORED)) if name != "ref" else ref_sqlite()
+        # the build it sees has one; its socket dir is private too.
+        stored = ('if [ -x %s ]; then mkdir -p /run/x2go && mount -t tmpfs -o mode=0755'
+                  ' bench-store /run/x2go && %s || exit 1; fi; '
+                  % (STORED, STORED)) if name != "ref" else ref_sqlite()
         inner = ["/bin/sh", "-c",
                  'mount --bind "$1" /var/lib/x2go && ' + stored + 'exec "$2" "$3"',
                  "sh", dbdir, PY, AGENT]
         if name == "ref":
             argv = [REFENV, "run"] + inner
         else:
-            argv = ["unshare", "--mount", "--propagation", "private", "--"] + inner
+            argv = (ns or UNSHARE) + inner
         self.p = subprocess.Popen(argv, stdin=subprocess.PIPE,
                                   stdout=subprocess.PIPE, text=True, bufsize=1)
         r = self.call({"op": "ping"}, 30)
@@ -87,8 +91,10 @@ class Side:
 
     def close(self):
         if self.name != "ref":
-            self.run("root", ["/bin/sh", "-c", "[ ! -s /run/x2go/stored.pid ] ||"
-                              " kill $(cat /run/x2go/stored.pid)"], timeout=10)
+            # only the side's own store server: without one, /run/x2go is
+            # the host's
+            self.run("root", ["/bin/sh", "-c", "[ ! -x %s ] || [ ! -s /run/x2go/stored.pid ] ||"
+                              " kill $(cat /run/x2go/stored.pid)" % STORED], timeout=10)
         try:
             self.call({"op": "quit"}, 10)
         except Exception:
@@ -264,6 +270,18 @@ def spawn_standin(user, args):
                             start_new_session=True)
 
 
+def list_standins(user, n):
+    """live stand-in agents for the n list rows of user (insert_rows):
+    one process carries the X2GO-<sid> names of SIDS_PER_STANDIN rows"""
+    procs = []
+    for g in range(0, n, SIDS_PER_STANDIN):
+        args = ["-nolisten", "tcp", "-R", "-auth", "/dev/null", "-geometry", "800x600"]
+        for i in range(g, min(n, g + SIDS_PER_STANDIN)):
+            args += ["-name", "X2GO-" + list_sid(user, i)]
+        procs.append(spawn_standin(user, args))
+    return procs
+
+
 def stop_standins(procs):
     for p in procs:
         try:
@@ -425,13 +443,7 @@ class Bench:
         # every listed row gets a live stand-in agent (ours checks liveness
         # like the daemon does; the reference does not look): one process
         # carries the X2GO-<sid> names of SIDS_PER_STANDIN rows
-        nmax = max(sizes + [100])
-        procs = []
-        for g in range(0, nmax, SIDS_PER_STANDIN):
-            args = ["-nolisten", "tcp", "-R", "-auth", "/dev/null", "-geometry", "800x600"]
-            for i in range(g, min(nmax, g + SIDS_PER_STANDIN)):
-                args += ["-name", "X2GO-" + list_sid(user, i)]
-            procs.append(spawn_standin(user, args))
+        procs = list_standins(user, max(sizes + [100]))
         pids = [p.pid for p in procs]
         try:
             self._w_list(sizes, user, pids)
@@ -1001,7 +1013,7 @@ def main():
     refdir = prepare_dbdir("ref", [REFENV, "run"])
     b.sides["ref"] = Side("ref", refdir)
     if os.path.isdir("/var/lib/x2go") and any(b.avail.values()):
-        oursdir = prepare_dbdir("ours", ["unshare", "--mount", "--propagation", "private", "--"])
+        oursdir = prepare_dbdir("ours", UNSHARE)
         b.sides["ours"] = Side("ours", oursdir)
     else:
         b.notes.append("ours: /var/lib/x2go or commands missing on the host: every 'ours' is n/a")

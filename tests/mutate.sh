@@ -87,7 +87,7 @@ mutant() { # name, then change() argument triples
 
 # 1. unit (ASan build): a one-byte over-read in the session-id parser that
 #    only AddressSanitizer sees.
-if mutant sid_parser_overread src/core/sid.c '    size_t len = strlen(sid);
+if mutant sid_parser_overread src/core/base/sid.c '    size_t len = strlen(sid);
 ' '    size_t len = strlen(sid);
     volatile char past = sid[len + 1];
     (void)past;
@@ -97,7 +97,7 @@ fi
 
 # 2. integration: x2gostartagent prints the file-sharing port where the
 #    sound port belongs and vice versa.
-if mutant start_ports_swapped src/cmd/startagent.c \
+if mutant start_ports_swapped src/cmd/session/startagent.c \
     's->res.sid, s->res.ports[0], s->res.ports[1], s->res.ports[2]);' \
     's->res.sid, s->res.ports[0], s->res.ports[2], s->res.ports[1]);'; then
     installed=1
@@ -109,8 +109,8 @@ fi
 #    (every status update to S, by the commands, the lists or the daemon,
 #    goes through the store and the reconciliation table).
 if mutant suspend_status_lost \
-    src/core/store_sqlite.c "char v[2] = {status, 0};" "char v[2] = {status == 'S' ? 'R' : status, 0};" \
-    src/core/agent.c "BIT(X2GO_AS_SUSPENDED), 'S'}," "BIT(X2GO_AS_SUSPENDED), 'R'},"; then
+    src/core/store/sqlite/store_sqlite.c "char v[2] = {status, 0};" "char v[2] = {status == 'S' ? 'R' : status, 0};" \
+    src/core/session/agent.c "BIT(X2GO_AS_SUSPENDED), 'S'}," "BIT(X2GO_AS_SUSPENDED), 'R'},"; then
     installed=1
     X2GO_TEST_STAGES=normal X2GO_TEST_SUITES=e2e X2GO_E2E_ARGS="-k sigint_suspends" \
         expect_caught suspend_status_lost "sigint_suspends: "

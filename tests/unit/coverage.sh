@@ -1,14 +1,14 @@
 #!/bin/bash
 # Line coverage of the pure decision files by their unit tests: the clean-up
-# daemon's rules (src/daemon/decide.c), its time limits' rules
-# (src/daemon/limits_decide.c) and the time limits' configuration
-# (src/core/timelimit.c). A -Db_coverage=true build of its own, the unit
+# daemon's rules (src/daemon/rules/decide.c), its time limits' rules
+# (src/daemon/rules/limits_decide.c) and the time limits' configuration
+# (src/core/conf/timelimit.c). A -Db_coverage=true build of its own, the unit
 # tests run, gcovr measures. Last line "1 passed, 0 failed" (or "0 passed,
 # 1 failed"); exits non-zero when a file is below the threshold.
 set -uo pipefail
 here=$(cd "$(dirname "$0")/../.." && pwd)
 dir=${COVERAGE_BUILD:-$here/build-coverage}
-files="src/daemon/decide.c src/daemon/limits_decide.c src/core/timelimit.c"
+files="src/daemon/rules/decide.c src/daemon/rules/limits_decide.c src/core/conf/timelimit.c"
 tests="test_decide test_limits_decide test_timelimit"
 min=95
 cd "$here"

@@ -1,4 +1,4 @@
-/* Time limits in x2goserver.conf (src/core/timelimit.c): durations, the
+/* Time limits in x2goserver.conf (src/core/conf/timelimit.c): durations, the
  * three sections, one clear error naming file and line for anything
  * malformed (and then all limits off), and the precedence user entry >
  * group entries (most generous, 0 beats all) > default, per limit. */

@@ -1,4 +1,4 @@
-/* The clean-up daemon's rules (src/daemon/decide.c): every row status x
+/* The clean-up daemon's rules (src/daemon/rules/decide.c): every row status x
  * agent liveness x agent state, and the timers on top: reservation TTL,
  * the self-suspend grace, the broker's explicit suspend with its grace and
  * retries, terminate retries and the stuck terminator, the lingering F

@@ -1,6 +1,6 @@
 /* x2gosuspend-session, x2goterminate-session, x2goresume-session, and the
  * internal x2gosuspend-agent (nxagent's NX_CLIENT dialog callback) and
- * x2gormforward. The work is in core/sessctl.c. */
+ * x2gormforward. The work is in core/lifecycle/sessctl.c. */
 #include "agentopts.h"
 #include "cmd.h"
 #include "hooks.h"

@@ -1,4 +1,4 @@
-/* The time limits' rules (src/daemon/limits_decide.c): each limit x row
+/* The time limits' rules (src/daemon/rules/limits_decide.c): each limit x row
  * status x agent state, every timer edge (one ms before, at, after), the
  * warnings (once, again after input), the idle measurement (none, failed,
  * stale, fresh, under way, counted from the last resume), the retry gap

@@ -1,4 +1,4 @@
-/* Agent identity and signalling (src/core/proc.c): a process is the agent
+/* Agent identity and signalling (src/core/session/proc.c): a process is the agent
  * of <sid> only with its owner and the exact argv element X2GO-<sid>; a
  * failed look (out of descriptors) is UNKNOWN, never GONE; signals go
  * through a pidfd only after the identity check. */

@@ -1,6 +1,6 @@
 /* x2goserver-run-extensions <sid> <modality> and x2gosessionlimit: thin
- * commands over core/hooks.c and core/limit.c, which the lifecycle
- * commands call directly. */
+ * commands over core/session/hooks.c and core/lifecycle/limit.c, which the
+ * lifecycle commands call directly. */
 #include "cmd.h"
 #include "hooks.h"
 #include "limit.h"

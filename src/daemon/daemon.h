@@ -72,6 +72,7 @@ void dm_children_reap(struct dm_children *k);
 void dm_children_timeouts(struct dm_children *k, int64_t now);
 int64_t dm_children_next_deadline(const struct dm_children *k); /* 0: none */
 int dm_children_count(const struct dm_children *k);
+bool dm_child_running(const struct dm_children *k, pid_t pid);
 
 /* Remove /tmp/.X11-unix/X<display> and /tmp/.X<display>-lock, but only
  * when no live process holds the lock and nobody listens on the socket. */
@@ -111,6 +112,7 @@ struct sess {
     bool in_db;
     bool cleaned;            /* files of the dead agent handled */
     bool umounted;           /* x2goumount-session run after the kill */
+    pid_t umount_pid;        /* x2goumount-session for the dead agent */
     char niced;              /* status the superenicer last applied */
     char last_time[20];
     struct dm_track tr;      /* what the rules remember */
@@ -163,6 +165,7 @@ struct daemon {
 #define DM_DB_POLL_MS 2000      /* PostgreSQL: changes come without an event */
 #define DM_DEBOUNCE_MS 50
 #define DM_DIR_GRACE_MS 30000  /* x2gocmdexitmessage may still read cmdoutput */
+#define DM_UMOUNT_POLL_MS 200  /* a dead session's row waits for its unmount */
 
 void dm_want_pass_at(struct daemon *d, int64_t t);
 

@@ -46,10 +46,10 @@ pid_t dm_run_user_cmd(struct daemon *d, struct sess *t, const char *prog)
  * rmforward $LIB/x2gormforward <sid> (ends the ssh connection that still
  * forwards the ports of a session that is no longer connected). Only the
  * programs that are installed. */
-static void umount_shares(struct daemon *d, struct sess *t, bool rmforward)
+static pid_t umount_shares(struct daemon *d, struct sess *t, bool rmforward)
 {
     if (!t->user_ok || !t->sid_ok)
-        return;
+        return -1;
     dm_log(LOG_DEBUG, "%s: unmounting all shares", t->esc);
     static const char *const progs[] = {BINDIR "/x2goumount-session",
                                         X2GO_LIBEXECDIR "/x2gormforward"};
@@ -65,9 +65,12 @@ static void umount_shares(struct daemon *d, struct sess *t, bool rmforward)
         argvs[n] = argvs_mem[n];
         n++;
     }
-    if (n && dm_run_as_user(&d->kids, &t->u, t->sid, rmforward ? "unmount/rmforward" : "x2goumount-session",
-                            (char *const *const *)argvs, n) < 0)
+    pid_t pid = n ? dm_run_as_user(&d->kids, &t->u, t->sid,
+                                   rmforward ? "unmount/rmforward" : "x2goumount-session",
+                                   (char *const *const *)argvs, n) : -1;
+    if (n && pid < 0)
         dm_log(LOG_WARNING, "%s: cannot run as %s: %s", t->esc, t->u.name, x2go_err());
+    return pid;
 }
 
 /* The agent is gone: X11 files, shares, and later the session dir. */
@@ -78,7 +81,7 @@ void dm_files_cleanup(struct daemon *d, struct sess *t)
     t->cleaned = true;
     dm_x11_cleanup(t->sid, t->pid, t->display, t->user_ok && t->sid_ok ? t->u.uid : (uid_t)-1);
     if (!t->umounted)
-        umount_shares(d, t, false);
+        t->umount_pid = umount_shares(d, t, false);
     if (!t->user_ok || !t->sid_ok)
         return;
     if (d->njobs >= MAX_DIR_JOBS) {
@@ -191,6 +194,12 @@ static void act_dead(struct daemon *d, struct sess *t)
             return;
     }
     dm_files_cleanup(d, t);
+    /* x2goumount-session finds the shares through the row: it stays
+     * until that has run (bounded by the child's timeout). */
+    if (dm_child_running(&d->kids, t->umount_pid)) {
+        dm_want_pass_at(d, x2go_now_ms() + DM_UMOUNT_POLL_MS);
+        return;
+    }
     dm_log(LOG_DEBUG, "%s: in failed state, but agent is gone, forgetting.", t->esc);
     if (dm_remove_row(d, t) == 0)
         dm_forget(d, t);
@@ -318,6 +327,7 @@ static void handle_row(struct daemon *d, struct sess *t, const struct x2go_sessi
             t->pid = r->agent_pid;
             t->dead = false;
             t->cleaned = false;
+            t->umount_pid = 0;
         }
         ag.live = dm_agent_check(d, t, verify);
     }

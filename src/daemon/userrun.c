@@ -99,6 +99,14 @@ int dm_children_count(const struct dm_children *k)
     return n;
 }
 
+bool dm_child_running(const struct dm_children *k, pid_t pid)
+{
+    for (int i = 0; pid > 0 && i < DM_MAX_CHILDREN; i++)
+        if (k->c[i].pid == pid)
+            return true;
+    return false;
+}
+
 static struct dm_child *child_slot(struct dm_children *k)
 {
     for (int i = 0; i < DM_MAX_CHILDREN; i++)

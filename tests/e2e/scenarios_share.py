@@ -121,7 +121,8 @@ def test_share_folder(env, t):
 
 def test_share_client_crash(env, t):
     """The client dies (SIGKILL): its sshfs connection goes with it; the
-    session is suspended and its share unmounted, its row dropped."""
+    session is suspended and its share unmounted, its row and its mount
+    point dropped."""
     _fuse_usable()
     user = env.users[0]
     c = env.client(user, "share-crash")
@@ -136,6 +137,10 @@ def test_share_client_crash(env, t):
     wait_for(lambda: not _mounted(env, mp), T(60), "%s to be unmounted after the crash" % mp,
              interval=1)
     wait_for(lambda: _listmounts(env, user, sid) == [], T(30), "the rows to go after the crash",
+             interval=1)
+    # The dead share's mount point goes too (a client that reconnects
+    # mounts it afresh).
+    wait_for(lambda: not os.path.lexists(mp), T(30), "%s to be removed after the crash" % mp,
              interval=1)
     _terminate(env, user, sid)
     env.wait_gone(user, sid, timeout=T(30))

@@ -279,3 +279,74 @@ def test_showblocks_reads_proc():
         finally:
             p.kill()
             p.wait()
+
+
+def _sshfs_passive(user, src, mp):
+    """A real sshfs mount of user: sshfs -o passive speaks SFTP over its
+    stdin/stdout, here a socket pair to OpenSSH's sftp-server (no network,
+    no keys). Returns the sshfs process (in the foreground: its pid is the
+    one serving the mount) and the sftp-server's."""
+    uid, gid = pwd.getpwnam(user).pw_uid, pwd.getpwnam(user).pw_gid
+    a, b = socket.socketpair()
+    kw = dict(user=uid, group=gid, extra_groups=[], cwd='/', stderr=subprocess.DEVNULL,
+              env={'PATH': '/usr/bin:/bin', 'HOME': _home(user)})
+    srv = subprocess.Popen(['/usr/lib/openssh/sftp-server'], stdin=a, stdout=a, **kw)
+    fs = subprocess.Popen(['sshfs', '-f', '-o', 'passive', 'client:' + src, mp],
+                          stdin=b, stdout=b, **kw)
+    a.close()
+    b.close()
+    deadline = time.time() + 30
+    while not _mounted(mp) and time.time() < deadline and fs.poll() is None:
+        time.sleep(0.1)
+    check(_mounted(mp), 'sshfs did not mount %s' % mp)
+    return fs, srv
+
+
+def _mounted(path):
+    with open('/proc/self/mountinfo') as f:
+        return any(l.split()[4] == path for l in f)
+
+
+def test_dead_sshfs_suspend_and_terminate():
+    """A share whose sshfs process was killed (SIGKILL: the mount answers
+    ENOTCONN) is unmounted by suspend and by terminate, within bounded
+    time; its row and its mount point go too."""
+    _fuse_usable()
+    with Sessions() as s:
+        sid = s.add(USER_A, agent='answering', state='RUNNING')['sid']
+        uid, gid = pwd.getpwnam(USER_A).pw_uid, pwd.getpwnam(USER_A).pw_gid
+        top = '/tmp/.x2go-%s' % USER_A
+        src = '/tmp/x2goit-sftp-src'
+        procs = []
+        try:
+            for cmd in ('x2gosuspend-session', 'x2goterminate-session'):
+                mp = '%s/media/disk/_srv_dead_%s' % (top, cmd[6:10])
+                # as x2gomountdirs leaves them (the suspend pruned them)
+                for d in (top + '/media', top + '/media/disk', mp, src):
+                    os.makedirs(d, exist_ok=True)
+                    os.chown(d, uid, gid)
+                    os.chmod(d, 0o700)
+                fs, srv = _sshfs_passive(USER_A, src, mp)
+                procs += [fs, srv]
+                _seed_mount(sid, mp)
+                fs.kill()
+                fs.wait()
+                r = run(['stat', mp], user=USER_A)
+                check(b'Transport endpoint is not connected' in r.err, 'not dead: %r' % r)
+                t0 = time.monotonic()
+                r = run([cmd, sid], user=USER_A, timeout=120)
+                dt = time.monotonic() - t0
+                check(r.rc == 0, '%s: %r' % (cmd, r))
+                check(not _mounted(mp), 'the dead share is still mounted after %s' % cmd)
+                eq(_mounts(sid), [], 'mount rows after %s' % cmd)
+                check(not os.path.lexists(mp), 'the dead mount point is left after %s' % cmd)
+                # fusermount's own bound is 10 s per try, two tries
+                check(dt < 60, '%s took %.0f s with a dead share' % (cmd, dt))
+        finally:
+            for p in procs:
+                p.kill()
+                p.wait()
+            for l in open('/proc/self/mountinfo').read().splitlines():
+                if l.split()[4].startswith(top + '/'):
+                    subprocess.run(['umount', '-l', l.split()[4]])
+            shutil.rmtree(src, ignore_errors=True)

@@ -247,7 +247,14 @@ static int run_mountdirs(int argc, char **argv, FILE *out)
     int rc = check_args(&j, argc, argv);
     if (rc == 0 && (rc = x2go_share_session(&j.c, argv[1], &j.s)) != 0)
         rc = x2go_cmd_error(rc);
-    else if (rc == 0) {
+    else if (rc == 0 && j.c.uid != getuid()) {
+        /* Root on another user's session would create and link through
+         * the user's directories with root's rights: the client always
+         * runs this as the session's user. */
+        x2go_ctx_close(&j.c);
+        rc = x2go_cmd_fail(1, "session %s belongs to %s: run it as that user",
+                           j.s.sid, j.c.user);
+    } else if (rc == 0) {
         rc = mount_session(&j, out);
         x2go_ctx_close(&j.c);
     }

@@ -9,13 +9,21 @@
 #include "mount_util.h"
 #include "mounts.h"
 #include "mounts_fs.h"
+#include "proc.h"
 #include "shareicon_fs.h"
 #include "util.h"
+#include "x2go-config.h"
 
 #include <limits.h>
+#include <pwd.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+/* fusermount's two tries per share, for a handful of shares */
+#define AS_OWNER_TIMEOUT_MS 60000
 
 /* The mount point a client path names: a path in the user's media dir as
  * it is, else media/disk/<mangled>. */
@@ -86,6 +94,45 @@ static int umount_rows(struct x2go_ctx *c, const char *sid, const char *top, con
     return rc;
 }
 
+/* Root cleaning up another user's shares (x2goterminate-session run by an
+ * administrator, say): the work is done by ourselves run as the owner,
+ * so that no link the owner planted is ever followed with root's rights.
+ * The owner's exit status (it said what went wrong), or -1 with the
+ * error set. */
+static int as_owner(const struct x2go_ctx *c, const char *sid, const char *only)
+{
+    struct passwd *pw = getpwnam(c->user);
+    if (!pw || pw->pw_uid != c->uid) {
+        x2go_seterr("cannot become the owner %s of session %s", c->user, sid);
+        return -1;
+    }
+    char home[PATH_MAX + 8], user[128], logname[136];
+    snprintf(home, sizeof home, "HOME=%s", pw->pw_dir);
+    snprintf(user, sizeof user, "USER=%s", pw->pw_name);
+    snprintf(logname, sizeof logname, "LOGNAME=%s", pw->pw_name);
+    char *const envp[] = {"PATH=/usr/bin:/bin", home, user, logname, NULL};
+    char *const argv[] = {X2GO_PREFIX "/bin/x2goumount-session", (char *)sid, (char *)only,
+                          NULL};
+    x2go_cloexec_from(3);
+    pid_t pid = fork();
+    if (pid == 0) {
+        if (x2go_become_user(pw->pw_name, pw->pw_uid, pw->pw_gid) < 0 || chdir("/") < 0)
+            _exit(125);
+        execve(argv[0], argv, envp);
+        _exit(127);
+    }
+    int st;
+    if (pid < 0 || x2go_wait_timeout(pid, AS_OWNER_TIMEOUT_MS, &st) < 0) {
+        if (pid > 0) {
+            kill(pid, SIGKILL);
+            waitpid(pid, &st, 0);
+        }
+        x2go_seterr("unmounting the shares of %s as %s failed", sid, pw->pw_name);
+        return -1;
+    }
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 1;
+}
+
 static int run_umount(int argc, char **argv, FILE *out)
 {
     (void)out;
@@ -95,6 +142,11 @@ static int run_umount(int argc, char **argv, FILE *out)
     int rc = x2go_share_session(&c, argc > 0 ? argv[0] : NULL, &s);
     if (rc)
         return x2go_cmd_error(rc);
+    if (c.uid != getuid()) {
+        x2go_ctx_close(&c);
+        rc = as_owner(&c, s.sid, argc > 1 ? argv[1] : NULL);
+        return rc < 0 ? x2go_cmd_error(1) : rc;
+    }
     if (x2go_share_top(&c, top, sizeof top) < 0) {
         /* No share directory: nothing can be mounted, but rows may be. */
         rc = c.st->ops->mount_del(c.st, s.sid, NULL) < 0 ? -1 : 0;

@@ -59,8 +59,7 @@ static int as_user(struct job *j, int (*fn)(struct job *))
     if (pid < 0)
         return -1;
     if (pid == 0) {
-        if (initgroups(j->pw.pw_name, j->pw.pw_gid) < 0 || setgid(j->pw.pw_gid) < 0 ||
-            setuid(j->pw.pw_uid) < 0 || getuid() != j->pw.pw_uid || setuid(0) == 0)
+        if (x2go_become_user(j->pw.pw_name, j->pw.pw_uid, j->pw.pw_gid) < 0)
             _exit(125);
         _exit(fn(j));
     }

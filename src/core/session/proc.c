@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
@@ -285,6 +286,13 @@ void x2go_cloexec_from(int first)
 }
 
 void x2go_close_from(int first) { close_range((unsigned)first, ~0u, 0); }
+
+int x2go_become_user(const char *name, uid_t uid, gid_t gid)
+{
+    if (initgroups(name, gid) < 0 || setgid(gid) < 0 || setuid(uid) < 0)
+        return -1;
+    return getuid() == uid && geteuid() == uid && setuid(0) < 0 ? 0 : -1;
+}
 
 int x2go_reap_within(pid_t pid, int timeout_ms)
 {

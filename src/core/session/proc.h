@@ -63,6 +63,9 @@ unsigned long long x2go_proc_starttime(pid_t pid);
 void x2go_cloexec_from(int fd);
 /* Close every descriptor from fd on. */
 void x2go_close_from(int fd);
+/* In a child that acts for a user: become that user for good, with the
+ * user's groups. 0, or -1 when a step failed (the child must _exit). */
+int x2go_become_user(const char *name, uid_t uid, gid_t gid);
 /* Reap the child pid, waiting at most timeout_ms before SIGKILL; -1 when
  * it had to be killed. */
 int x2go_reap_within(pid_t pid, int timeout_ms);

@@ -28,6 +28,26 @@ import traceback
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
+# Servers a test started for a private instance (in a mount namespace of
+# its own) must not outlive it: they would run on as the store's account
+# after the test and after a package purge.
+PRIVATE_DAEMONS = ('x2go-stored', 'x2go-pgstored', 'x2gocleansessio')
+
+
+def kill_private_daemons():
+    own = os.readlink('/proc/self/ns/mnt')
+    for p in os.listdir('/proc'):
+        if not p.isdigit():
+            continue
+        try:
+            with open('/proc/%s/comm' % p) as f:
+                comm = f.read().strip()
+            if comm in PRIVATE_DAEMONS and os.readlink('/proc/%s/ns/mnt' % p) != own:
+                os.kill(int(p), 9)
+        except OSError:
+            pass
+
+
 def one_line(text):
     return ' | '.join(l.strip() for l in str(text).strip().splitlines() if l.strip())
 
@@ -82,6 +102,8 @@ def main(argv):
             else:
                 print('PASS %s' % full, flush=True)
                 passed += 1
+            finally:
+                kill_private_daemons()
     print('%d passed, %d failed' % (passed, failed), flush=True)
     return 1 if failed or not passed else 0
 

@@ -108,6 +108,7 @@ struct sess {
     int pidfd;
     unsigned long long starttime;
     bool dead;
+    bool gone_seen;          /* a process at pid that did not look like the agent */
     int wd;                  /* inotify watch on the session dir */
     bool in_db;
     bool cleaned;            /* files of the dead agent handled */

@@ -9,6 +9,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -136,6 +137,10 @@ static enum dm_liveness hold(struct daemon *d, struct sess *t)
     if (fd < 0)
         return errno == ESRCH ? DM_GONE : DM_ALIVE; /* no descriptor: checked per pass */
     unsigned long long start = x2go_proc_starttime((pid_t)t->pid);
+    if (start == 0) { /* unreadable now: held at a later pass */
+        close(fd);
+        return DM_ALIVE;
+    }
     /* The pidfd refers to the process we verified only if it is still
      * that agent after the pidfd was taken. */
     enum dm_liveness l = probe(t);
@@ -173,7 +178,10 @@ enum dm_liveness dm_agent_check(struct daemon *d, struct sess *t, bool verify)
             return DM_ALIVE;
         } else {
             l = probe(t);
-            if (l == DM_ALIVE && x2go_proc_starttime((pid_t)t->pid) != t->starttime)
+            unsigned long long start = l == DM_ALIVE ? x2go_proc_starttime((pid_t)t->pid) : 1;
+            if (start == 0)
+                l = DM_UNKNOWN; /* could not read it now: not a sign of death */
+            else if (l == DM_ALIVE && start != t->starttime)
                 l = DM_GONE;
             if (l == DM_UNKNOWN)
                 return l;
@@ -185,6 +193,16 @@ enum dm_liveness dm_agent_check(struct daemon *d, struct sess *t, bool verify)
         return l;
     }
     l = probe(t);
+    /* A process that exists but does not look like this agent (owner,
+     * argv) ends the session only when a second look, a little later,
+     * agrees: a session is never ended on one odd reading. */
+    if (l == DM_GONE && !t->gone_seen && (kill((pid_t)t->pid, 0) == 0 || errno == EPERM)) {
+        t->gone_seen = true;
+        dm_want_pass_at(d, x2go_now_ms() + 1000);
+        return DM_UNKNOWN;
+    }
+    if (l == DM_ALIVE)
+        t->gone_seen = false;
     if (l == DM_ALIVE && t->user_ok)
         l = hold(d, t); /* an agent without a known user: left be */
     if (l == DM_GONE)

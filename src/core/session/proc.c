@@ -186,13 +186,41 @@ static enum x2go_probe has_argv(int pfd, const char *want)
     close(fd);
     if (n < 0)
         return gone_errno(err) ? X2GO_PROBE_GONE : X2GO_PROBE_UNKNOWN;
+    /* Nothing read from a process that is no zombie (checked before):
+     * the kernel could not read its memory just now. */
     if (n == 0)
-        return X2GO_PROBE_GONE; /* zombie or kernel thread */
+        return X2GO_PROBE_UNKNOWN;
     buf[n] = '\0';
     for (ssize_t off = 0; off < n; off += (ssize_t)strlen(buf + off) + 1)
         if (!strcmp(buf + off, want))
             return X2GO_PROBE_ALIVE;
     return X2GO_PROBE_GONE;
+}
+
+/* The real uid and the state letter of the process behind pfd, from its
+ * status file: the owner of /proc/<pid> is root while a process is not
+ * dumpable, so it does not name the process's user. */
+static enum x2go_probe uid_and_state(int pfd, uid_t *uid, char *state)
+{
+    char buf[4096];
+    int fd = openat(pfd, "status", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return gone_errno(errno) ? X2GO_PROBE_GONE : X2GO_PROBE_UNKNOWN;
+    ssize_t n;
+    while ((n = read(fd, buf, sizeof buf - 1)) < 0 && errno == EINTR)
+        ;
+    int err = errno;
+    close(fd);
+    if (n < 0)
+        return gone_errno(err) ? X2GO_PROBE_GONE : X2GO_PROBE_UNKNOWN;
+    buf[n] = '\0';
+    const char *st = strstr(buf, "\nState:\t"), *u = strstr(buf, "\nUid:\t");
+    unsigned long v;
+    if (!st || !u || sscanf(u + 6, "%lu", &v) != 1)
+        return X2GO_PROBE_UNKNOWN;
+    *state = st[8];
+    *uid = (uid_t)v;
+    return X2GO_PROBE_ALIVE;
 }
 
 enum x2go_probe x2go_agent_probe(pid_t pid, const char *sid, uid_t uid)
@@ -202,16 +230,19 @@ enum x2go_probe x2go_agent_probe(pid_t pid, const char *sid, uid_t uid)
     char path[64], want[600];
     snprintf(path, sizeof path, "/proc/%d", (int)pid);
     snprintf(want, sizeof want, "X2GO-%s", sid);
-    /* One directory fd: owner and argv come from the same process. */
+    /* One directory fd: owner, state and argv come from the same process. */
     int pfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (pfd < 0)
         return gone_errno(errno) ? X2GO_PROBE_GONE : X2GO_PROBE_UNKNOWN;
-    struct stat st;
-    enum x2go_probe r;
-    if (fstat(pfd, &st) < 0)
-        r = gone_errno(errno) ? X2GO_PROBE_GONE : X2GO_PROBE_UNKNOWN;
-    else if (uid != (uid_t)-1 && st.st_uid != uid)
+    uid_t owner;
+    char state;
+    enum x2go_probe r = uid_and_state(pfd, &owner, &state);
+    if (r != X2GO_PROBE_ALIVE)
+        ;
+    else if (uid != (uid_t)-1 && owner != uid)
         r = X2GO_PROBE_GONE; /* another user's process: not this agent */
+    else if (state == 'Z' || state == 'X')
+        r = X2GO_PROBE_GONE; /* exited, not yet reaped */
     else
         r = has_argv(pfd, want);
     close(pfd);

@@ -28,21 +28,26 @@ import traceback
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-# Servers a test started for a private instance (in a mount namespace of
-# its own) must not outlive it: they would run on as the store's account
-# after the test and after a package purge.
-PRIVATE_DAEMONS = ('x2go-stored', 'x2go-pgstored', 'x2gocleansessio')
+# Store servers a test started for a private instance (in a mount
+# namespace of its own) must not outlive it: they would run on as the
+# store's account after the test and after a package purge. The
+# installed server (its pid file) is never touched.
 
 
-def kill_private_daemons():
+def kill_private_stores():
     own = os.readlink('/proc/self/ns/mnt')
+    try:
+        with open('/run/x2go/stored.pid') as f:
+            main_pid = f.read().strip()
+    except OSError:
+        main_pid = None
     for p in os.listdir('/proc'):
-        if not p.isdigit():
+        if not p.isdigit() or p == main_pid:
             continue
         try:
             with open('/proc/%s/comm' % p) as f:
                 comm = f.read().strip()
-            if comm in PRIVATE_DAEMONS and os.readlink('/proc/%s/ns/mnt' % p) != own:
+            if comm == 'x2go-stored' and os.readlink('/proc/%s/ns/mnt' % p) != own:
                 os.kill(int(p), 9)
         except OSError:
             pass
@@ -103,7 +108,7 @@ def main(argv):
                 print('PASS %s' % full, flush=True)
                 passed += 1
             finally:
-                kill_private_daemons()
+                kill_private_stores()
     print('%d passed, %d failed' % (passed, failed), flush=True)
     return 1 if failed or not passed else 0
 

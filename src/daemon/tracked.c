@@ -196,7 +196,7 @@ enum dm_liveness dm_agent_check(struct daemon *d, struct sess *t, bool verify)
     /* A process that exists but does not look like this agent (owner,
      * argv) ends the session only when a second look, a little later,
      * agrees: a session is never ended on one odd reading. */
-    if (l == DM_GONE && !t->gone_seen && (kill((pid_t)t->pid, 0) == 0 || errno == EPERM)) {
+    if (l == DM_GONE && !t->gone_seen && x2go_proc_running((pid_t)t->pid)) {
         t->gone_seen = true;
         dm_want_pass_at(d, x2go_now_ms() + 1000);
         return DM_UNKNOWN;

@@ -249,6 +249,20 @@ enum x2go_probe x2go_agent_probe(pid_t pid, const char *sid, uid_t uid)
     return r;
 }
 
+bool x2go_proc_running(pid_t pid)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d", (int)pid);
+    int pfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (pfd < 0)
+        return !gone_errno(errno);
+    uid_t uid;
+    char state = 'R';
+    enum x2go_probe r = uid_and_state(pfd, &uid, &state);
+    close(pfd);
+    return r != X2GO_PROBE_GONE && state != 'Z' && state != 'X';
+}
+
 bool x2go_agent_alive(pid_t pid, const char *sid, uid_t uid)
 {
     return x2go_agent_probe(pid, sid, uid) == X2GO_PROBE_ALIVE;

@@ -44,6 +44,8 @@ int x2go_signal_session_procs(const char *sid, uid_t uid, int sig);
 enum x2go_probe { X2GO_PROBE_GONE, X2GO_PROBE_ALIVE, X2GO_PROBE_UNKNOWN };
 enum x2go_probe x2go_agent_probe(pid_t pid, const char *sid, uid_t uid);
 
+/* A process runs at pid (not a zombie), or it could not be told. */
+bool x2go_proc_running(pid_t pid);
 /* x2go_agent_probe() == X2GO_PROBE_ALIVE */
 bool x2go_agent_alive(pid_t pid, const char *sid, uid_t uid);
 

@@ -92,7 +92,7 @@ if mutant sid_parser_overread src/core/base/sid.c '    size_t len = strlen(sid);
     volatile char past = sid[len + 1];
     (void)past;
 '; then
-    X2GO_TEST_STAGES=unit-asan expect_caught sid_parser_overread "test_sid: "
+    X2GO_TEST_STAGES=unit-asan expect_caught sid_parser_overread "x2goserver-c:base / test_sid: "
 fi
 
 # 2. integration: x2gostartagent prints the file-sharing port where the

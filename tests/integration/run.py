@@ -36,6 +36,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 def kill_private_stores():
     own = os.readlink('/proc/self/ns/mnt')
+    pidns = os.readlink('/proc/self/ns/pid')  # other containers' are theirs
     try:
         with open('/run/x2go/stored.pid') as f:
             main_pid = f.read().strip()
@@ -47,7 +48,8 @@ def kill_private_stores():
         try:
             with open('/proc/%s/comm' % p) as f:
                 comm = f.read().strip()
-            if comm == 'x2go-stored' and os.readlink('/proc/%s/ns/mnt' % p) != own:
+            if (comm == 'x2go-stored' and os.readlink('/proc/%s/ns/mnt' % p) != own
+                    and os.readlink('/proc/%s/ns/pid' % p) == pidns):
                 os.kill(int(p), 9)
         except OSError:
             pass

@@ -172,25 +172,41 @@ static bool gone_errno(int err)
     return err == ENOENT || err == ESRCH;
 }
 
+/* The file name below the /proc/<pid> directory fd into buf (NUL
+ * terminated): its length, or -1 with *why (gone, or could not look). */
+static ssize_t read_proc_file(int pfd, const char *name, char *buf, size_t len,
+                              enum x2go_probe *why)
+{
+    int fd = openat(pfd, name, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        *why = gone_errno(errno) ? X2GO_PROBE_GONE : X2GO_PROBE_UNKNOWN;
+        return -1;
+    }
+    ssize_t n;
+    while ((n = read(fd, buf, len - 1)) < 0 && errno == EINTR)
+        ;
+    int err = errno;
+    close(fd);
+    if (n < 0) {
+        *why = gone_errno(err) ? X2GO_PROBE_GONE : X2GO_PROBE_UNKNOWN;
+        return -1;
+    }
+    buf[n] = '\0';
+    return n;
+}
+
 /* The argv of the process behind the /proc/<pid> directory fd. */
 static enum x2go_probe has_argv(int pfd, const char *want)
 {
     char buf[8192];
-    int fd = openat(pfd, "cmdline", O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return gone_errno(errno) ? X2GO_PROBE_GONE : X2GO_PROBE_UNKNOWN;
-    ssize_t n;
-    while ((n = read(fd, buf, sizeof buf - 1)) < 0 && errno == EINTR)
-        ;
-    int err = errno;
-    close(fd);
+    enum x2go_probe why;
+    ssize_t n = read_proc_file(pfd, "cmdline", buf, sizeof buf, &why);
     if (n < 0)
-        return gone_errno(err) ? X2GO_PROBE_GONE : X2GO_PROBE_UNKNOWN;
+        return why;
     /* Nothing read from a process that is no zombie (checked before):
      * the kernel could not read its memory just now. */
     if (n == 0)
         return X2GO_PROBE_UNKNOWN;
-    buf[n] = '\0';
     for (ssize_t off = 0; off < n; off += (ssize_t)strlen(buf + off) + 1)
         if (!strcmp(buf + off, want))
             return X2GO_PROBE_ALIVE;
@@ -203,17 +219,9 @@ static enum x2go_probe has_argv(int pfd, const char *want)
 static enum x2go_probe uid_and_state(int pfd, uid_t *uid, char *state)
 {
     char buf[4096];
-    int fd = openat(pfd, "status", O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return gone_errno(errno) ? X2GO_PROBE_GONE : X2GO_PROBE_UNKNOWN;
-    ssize_t n;
-    while ((n = read(fd, buf, sizeof buf - 1)) < 0 && errno == EINTR)
-        ;
-    int err = errno;
-    close(fd);
-    if (n < 0)
-        return gone_errno(err) ? X2GO_PROBE_GONE : X2GO_PROBE_UNKNOWN;
-    buf[n] = '\0';
+    enum x2go_probe why;
+    if (read_proc_file(pfd, "status", buf, sizeof buf, &why) < 0)
+        return why;
     const char *st = strstr(buf, "\nState:\t"), *u = strstr(buf, "\nUid:\t");
     unsigned long v;
     if (!st || !u || sscanf(u + 6, "%lu", &v) != 1)
@@ -223,42 +231,52 @@ static enum x2go_probe uid_and_state(int pfd, uid_t *uid, char *state)
     return X2GO_PROBE_ALIVE;
 }
 
+/* The /proc/<pid> directory fd, or -1 with *why. */
+static int open_proc(pid_t pid, enum x2go_probe *why)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d", (int)pid);
+    int pfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (pfd < 0)
+        *why = gone_errno(errno) ? X2GO_PROBE_GONE : X2GO_PROBE_UNKNOWN;
+    return pfd;
+}
+
 enum x2go_probe x2go_agent_probe(pid_t pid, const char *sid, uid_t uid)
 {
     if (pid <= 1)
         return X2GO_PROBE_GONE;
-    char path[64], want[600];
-    snprintf(path, sizeof path, "/proc/%d", (int)pid);
+    char want[600];
     snprintf(want, sizeof want, "X2GO-%s", sid);
     /* One directory fd: owner, state and argv come from the same process. */
-    int pfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    enum x2go_probe r;
+    int pfd = open_proc(pid, &r);
     if (pfd < 0)
-        return gone_errno(errno) ? X2GO_PROBE_GONE : X2GO_PROBE_UNKNOWN;
+        return r;
     uid_t owner;
     char state;
-    enum x2go_probe r = uid_and_state(pfd, &owner, &state);
-    if (r != X2GO_PROBE_ALIVE)
-        ;
-    else if (uid != (uid_t)-1 && owner != uid)
-        r = X2GO_PROBE_GONE; /* another user's process: not this agent */
-    else if (state == 'Z' || state == 'X')
-        r = X2GO_PROBE_GONE; /* exited, not yet reaped */
-    else
-        r = has_argv(pfd, want);
+    r = uid_and_state(pfd, &owner, &state);
+    if (r == X2GO_PROBE_ALIVE) {
+        if (uid != (uid_t)-1 && owner != uid)
+            r = X2GO_PROBE_GONE; /* another user's process: not this agent */
+        else if (state == 'Z' || state == 'X')
+            r = X2GO_PROBE_GONE; /* exited, not yet reaped */
+        else
+            r = has_argv(pfd, want);
+    }
     close(pfd);
     return r;
 }
 
 bool x2go_proc_running(pid_t pid)
 {
-    char path[64];
-    snprintf(path, sizeof path, "/proc/%d", (int)pid);
-    int pfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    enum x2go_probe r;
+    int pfd = open_proc(pid, &r);
     if (pfd < 0)
-        return !gone_errno(errno);
+        return r != X2GO_PROBE_GONE;
     uid_t uid;
     char state = 'R';
-    enum x2go_probe r = uid_and_state(pfd, &uid, &state);
+    r = uid_and_state(pfd, &uid, &state);
     close(pfd);
     return r != X2GO_PROBE_GONE && state != 'Z' && state != 'X';
 }

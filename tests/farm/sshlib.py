@@ -42,6 +42,9 @@ class Keys:
         os.chmod(self.auth, 0o755)
         self.client = os.path.join(self.dir, 'client')
         os.makedirs(os.path.join(self.client, '.ssh'), mode=0o700)
+        # Clients started at once in this home would race to make their
+        # settings folder (python-x2go's touch_file: FileExistsError).
+        os.makedirs(os.path.join(self.client, '.x2goclient'), mode=0o700)
         keygen(os.path.join(self.client, '.ssh', 'id_rsa'))
 
     def allow(self, user, pubkey_file=None, options=''):

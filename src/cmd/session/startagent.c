@@ -69,8 +69,13 @@ struct start {
 static void undo(struct start *s)
 {
     if (s->agent > 0) {
-        kill(s->agent, SIGTERM);
+        /* The agent forks a helper into its process group (it leads a
+         * session of its own): one killed early can leave that helper
+         * running, so the whole group goes. Its id stays reserved while a
+         * member lives, so the last kill cannot reach anyone else. */
+        kill(-s->agent, SIGTERM);
         x2go_reap_within(s->agent, 1000);
+        kill(-s->agent, SIGKILL);
     }
     if (s->xauth_added)
         x2go_xauth(s->xauthority, s->host, s->res.display, NULL);

@@ -3,12 +3,13 @@ runs its own sshd on its own address, port 22; keys are generated per
 run."""
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
 import time
 
-from pglib import hosts, run
+from pglib import ENV, hosts, run
 
 PYHOCA = '/usr/bin/pyhoca-cli'
 
@@ -89,6 +90,20 @@ def start_sshd(host, keys, users, addr=None, port=22):
     if not listening_on(host, addr, port, 15):
         p.kill()
         raise AssertionError('sshd of %s did not listen on %s:%d' % (host, addr, port))
+    return p
+
+
+def start_pyhoca(args, home, display, log):
+    """pyhoca-cli with args, its output to the file log (its name kept as
+    .log), leading a process group of its own. Ctrl+C (SIGINT) suspends its
+    session: a runner started in the background has SIGINT ignored, and
+    Python keeps it so in a child, so the child gets the default back."""
+    env = dict(ENV, HOME=home, DISPLAY=display, USER='root', PYTHONUNBUFFERED='1')
+    with open(log, 'w') as out:
+        p = subprocess.Popen([PYHOCA] + args, env=env, stdin=subprocess.DEVNULL, stdout=out,
+                             stderr=subprocess.STDOUT, start_new_session=True, cwd=home,
+                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    p.log = log
     return p
 
 

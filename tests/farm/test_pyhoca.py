@@ -7,7 +7,7 @@ import subprocess
 import time
 
 import sshlib
-from pglib import EMPTY, ENV, USERS, Host, check, cmd, hosts, ok, run
+from pglib import EMPTY, USERS, Host, check, cmd, hosts, ok, run
 
 A = USERS[0]
 HOSTS = ['x2gofarmh1', 'x2gofarmh2', 'x2gofarmh3']
@@ -26,14 +26,10 @@ def t_pyhoca_on_each_host(ctx):
         if h not in hosts:
             Host(h)
         procs.append(sshlib.start_sshd(h, keys, [A]))
-    env = dict(ENV, HOME=keys.client, DISPLAY=disp, USER='root', PYTHONUNBUFFERED='1')
     for h in HOSTS:
-        log = open(os.path.join(keys.dir, 'pyhoca-%s.log' % h), 'w')
-        p = subprocess.Popen([sshlib.PYHOCA, '--server', h, '-u', A,
-                              '--add-to-known-hosts', '--new', '-c', '/usr/bin/xclock',
-                              '--sound', 'none', '-g', '800x600'], env=env,
-                             stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                             start_new_session=True, cwd=keys.client)
+        p = sshlib.start_pyhoca(['--server', h, '-u', A, '--add-to-known-hosts', '--new', '-c',
+                                 '/usr/bin/xclock', '--sound', 'none', '-g', '800x600'],
+                                keys.client, disp, os.path.join(keys.dir, 'pyhoca-%s.log' % h))
         procs.append(p)
     want = set(HOSTS)
     end = time.monotonic() + 90

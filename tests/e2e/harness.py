@@ -277,14 +277,36 @@ def port_open(port):
 
 
 def display_free(n):
-    if os.path.exists("/tmp/.X%d-lock" % n) or os.path.exists("/tmp/.X11-unix/X%d" % n):
-        return False
+    """No X server holds display n. The lock and socket of a server that
+    died without removing them (killed, or another run's) do not count:
+    they are removed, as an X server starting there would do."""
+    lock, sock = "/tmp/.X%d-lock" % n, "/tmp/.X11-unix/X%d" % n
     try:
         with open("/proc/net/unix") as fh:
-            if ("@/tmp/.X11-unix/X%d\n" % n) in fh.read():
-                return False
+            listening = fh.read()
+        if ("@%s\n" % sock) in listening or (" %s\n" % sock) in listening:
+            return False
     except OSError:
         pass
+    try:
+        with open(lock) as fh:
+            pid = int(fh.read().strip())
+    except FileNotFoundError:
+        return not os.path.exists(sock)
+    except (OSError, ValueError):
+        return False
+    try:
+        os.kill(pid, 0)
+        return False
+    except ProcessLookupError:
+        pass
+    except OSError:
+        return False
+    for stale in (sock, lock):
+        try:
+            os.unlink(stale)
+        except FileNotFoundError:
+            pass
     return True
 
 

@@ -110,8 +110,12 @@ def unreachable(ctx, h):
                  ['ip', '-br', 'link'], ['ip', 'neigh']):
         p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=30)
         out.append('$ %s\n%s' % (' '.join(argv[-3:]), p.stdout.decode(errors='replace')))
-    out.append(c.admin("SELECT count(*), state, usename FROM pg_stat_activity"
-                       " GROUP BY 2, 3"))
+    rc, sql_out, sql_err = c.psql("SELECT count(*), backend_type, state, usename,"
+                                  " wait_event_type, wait_event FROM pg_stat_activity"
+                                  " GROUP BY 2, 3, 4, 5, 6")
+    out.append(sql_out + sql_err)
+    with open('/proc/loadavg') as f:
+        out.append('load ' + f.read().strip())
     with open(os.path.join(c.dir, 'log'), errors='replace') as f:
         out.append(f.read()[-1500:])
     return '\n'.join(out)

@@ -4,7 +4,9 @@ installed commands (or a build, X2GO_FARM_BUILD=<meson build dir>).
 Run through run.sh (root). Last line: "N passed, M failed"."""
 import importlib
 import os
+import pwd
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
@@ -30,9 +32,25 @@ def use_build(build):
 
 
 def kill_leftovers():
-    """Agents and session links of earlier runs (the users are ours)."""
+    """Agents and session links of earlier runs (the users are ours), and
+    the X lock files and sockets their killed agents left in /tmp, which
+    would keep those displays taken."""
+    uids = set()
     for u in pglib.USERS:
         subprocess.run(['pkill', '-KILL', '-u', u], stderr=subprocess.DEVNULL)
+        try:
+            uids.add(pwd.getpwnam(u).pw_uid)
+        except KeyError:
+            pass
+    for d, pre in (('/tmp', '.X'), ('/tmp/.X11-unix', 'X')):
+        for name in os.listdir(d) if os.path.isdir(d) else []:
+            p = os.path.join(d, name)
+            try:
+                st = os.lstat(p)
+                if name.startswith(pre) and st.st_uid in uids and not stat.S_ISDIR(st.st_mode):
+                    os.unlink(p)
+            except FileNotFoundError:
+                pass
         d = os.path.join(pglib.home(u), '.x2go')
         for name in os.listdir(d) if os.path.isdir(d) else []:
             if name.startswith('C-'):

@@ -42,15 +42,6 @@ def kill_leftovers():
             uids.add(pwd.getpwnam(u).pw_uid)
         except KeyError:
             pass
-    for d, pre in (('/tmp', '.X'), ('/tmp/.X11-unix', 'X')):
-        for name in os.listdir(d) if os.path.isdir(d) else []:
-            p = os.path.join(d, name)
-            try:
-                st = os.lstat(p)
-                if name.startswith(pre) and st.st_uid in uids and not stat.S_ISDIR(st.st_mode):
-                    os.unlink(p)
-            except FileNotFoundError:
-                pass
         d = os.path.join(pglib.home(u), '.x2go')
         for name in os.listdir(d) if os.path.isdir(d) else []:
             if name.startswith('C-'):
@@ -59,6 +50,17 @@ def kill_leftovers():
                     os.unlink(p)
                 else:
                     shutil.rmtree(p, ignore_errors=True)
+    for d, pre in (('/tmp', '.X'), ('/tmp/.X11-unix', 'X')):
+        for name in os.listdir(d) if os.path.isdir(d) else []:
+            if not name.startswith(pre):
+                continue
+            p = os.path.join(d, name)
+            try:
+                st = os.lstat(p)
+                if st.st_uid in uids and not stat.S_ISDIR(st.st_mode):
+                    os.unlink(p)
+            except FileNotFoundError:
+                pass
 
 
 def main():
